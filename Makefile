@@ -1,0 +1,50 @@
+# Errata: `make run` to try it, `make test` to test it. Both set everything up first.
+.DEFAULT_GOAL := run
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+# The whole suite runs twice: embedded (SQLite, filesystem broker, no Redis) and production-like
+# (PostgreSQL, Redis). Override these to point at other servers.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/errata
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup run test lint test-sqlite test-postgres bench clean
+
+# Installs exactly what uv.lock pins. uv itself is installed into the virtualenv from PyPI.
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip -q; \
+		$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --inexact --quiet
+	@touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py collectstatic --noinput -v0
+	@$(PY) manage.py bootstrap
+	@exec $(PY) manage.py run
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v0
+
+test-sqlite: setup
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL ERRATA_VAR_DIR=$(CURDIR)/var/test-sqlite \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: setup
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		CELERY_BROKER_URL=$(TEST_BROKER_URL) ERRATA_VAR_DIR=$(CURDIR)/var/test-postgres \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var

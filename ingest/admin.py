@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from ingest.models import InboxItem
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(admin.ModelAdmin):
+    """Read-only: the inbox is the pipeline's queue, shown for troubleshooting."""
+
+    list_display = ["id", "kind", "project_id", "event_id", "received", "claimed_until", "attempts"]
+    list_filter = ["kind"]
+    exclude = ["payload"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,48 @@
+"""The durable inbox: what ingest accepted and the pipeline has not digested yet.
+
+Ingest writes one row per accepted envelope before it answers; the Celery message only tells
+a worker to drain the inbox. A worker claims rows with a conditional UPDATE and a lease, so a
+killed worker's rows are picked up again when the lease runs out, and a periodic sweep
+re-enqueues work when the broker was down. Digesting is idempotent (events are unique per
+project), so at-least-once delivery gives exactly-once effects.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class InboxItem(models.Model):
+    class Kind(models.TextChoices):
+        EVENT = "event"
+        ATTACHMENTS = "attachments"  # attachments sent on their own, for an existing event
+        USER_REPORT = "user_report"
+
+    # Plain ids, no foreign keys: this insert is on the ingest hot path.
+    project_id = models.BigIntegerField()
+    key_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.EVENT)
+    event_id = models.UUIDField(null=True)
+    received = models.DateTimeField()
+    # Envelope headers the pipeline needs (sent_at, sdk), the client address, user agent.
+    meta = models.JSONField(default=dict)
+    payload = models.BinaryField()
+    # Staged attachment descriptors: name, content_type, attachment_type, size, storage key.
+    attachments = models.JSONField(default=list)
+    claimed_until = models.DateTimeField(null=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # A duplicate event id is accepted once: a retried or double-sent envelope
+            # inserts nothing while the first copy still waits here.
+            models.UniqueConstraint(
+                fields=["project_id", "event_id"],
+                condition=models.Q(kind="event"),
+                name="inbox_unique_event",
+            )
+        ]
+        indexes = [models.Index(fields=["claimed_until", "id"], name="inbox_claim")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id} for project {self.project_id}"

@@ -1,0 +1,176 @@
+"""Admin pages for every model: the operator's view of the data."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from tracker import models as m
+
+
+class MemberInline(admin.TabularInline):
+    model = m.Member
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(m.Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "crash_report_limit", "created"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MemberInline]
+
+
+@admin.register(m.Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "organization__slug"]
+    autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(m.Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "organization"]
+    search_fields = ["slug", "name"]
+    filter_horizontal = ["members"]
+
+
+class ProjectKeyInline(admin.TabularInline):
+    model = m.ProjectKey
+    extra = 0
+    fields = ["label", "public_key", "is_active", "rate_limit_count", "rate_limit_window"]
+    readonly_fields = ["public_key"]
+
+
+@admin.register(m.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "organization", "platform", "is_active", "created"]
+    list_filter = ["is_active", "platform"]
+    search_fields = ["slug", "name", "organization__slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["teams"]
+    inlines = [ProjectKeyInline]
+
+
+@admin.register(m.ProjectKey)
+class ProjectKeyAdmin(admin.ModelAdmin):
+    list_display = ["label", "project", "public_key", "is_active", "rate_limit_count", "created"]
+    list_filter = ["is_active"]
+    search_fields = ["public_key", "label", "project__slug"]
+    readonly_fields = ["dsn"]
+
+
+@admin.register(m.ProjectCounter)
+class ProjectCounterAdmin(admin.ModelAdmin):
+    list_display = ["project", "value"]
+
+
+@admin.register(m.Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = ["version", "organization", "date_released", "created"]
+    search_fields = ["version"]
+    filter_horizontal = ["projects"]
+
+
+@admin.register(m.Environment)
+class EnvironmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization"]
+    search_fields = ["name"]
+
+
+@admin.register(m.Issue)
+class IssueAdmin(admin.ModelAdmin):
+    list_display = [
+        "title", "project", "short_id", "level", "status", "handling", "times_seen", "last_seen",
+    ]
+    list_filter = ["status", "level", "handling", "priority"]
+    search_fields = ["title", "culprit"]
+    raw_id_fields = [
+        "project", "first_release", "last_release", "resolved_in_release", "assignee",
+        "assignee_team", "merged_into",
+    ]
+    list_select_related = ["project"]
+    show_full_result_count = False  # COUNT(*) on a big table is slow and rarely needed
+
+
+@admin.register(m.IssueHash)
+class IssueHashAdmin(admin.ModelAdmin):
+    list_display = ["hash", "project", "issue", "discarded", "grouping_config", "created"]
+    search_fields = ["hash"]
+    raw_id_fields = ["project", "issue", "discarded"]
+    show_full_result_count = False
+
+
+@admin.register(m.DiscardedFingerprint)
+class DiscardedFingerprintAdmin(admin.ModelAdmin):
+    list_display = ["title", "project", "times_seen", "last_seen", "created"]
+    raw_id_fields = ["project", "actor"]
+
+
+@admin.register(m.IssueActivity)
+class IssueActivityAdmin(admin.ModelAdmin):
+    list_display = ["kind", "issue", "user", "created"]
+    list_filter = ["kind"]
+    raw_id_fields = ["issue", "user"]
+    show_full_result_count = False
+
+
+@admin.register(m.IssueTag)
+class IssueTagAdmin(admin.ModelAdmin):
+    list_display = ["key", "value", "issue", "times_seen", "last_seen"]
+    search_fields = ["key", "value"]
+    raw_id_fields = ["issue"]
+    show_full_result_count = False
+
+
+@admin.register(m.IssueHourlyCount)
+class IssueHourlyCountAdmin(admin.ModelAdmin):
+    list_display = ["issue", "hour", "count"]
+    raw_id_fields = ["issue"]
+    show_full_result_count = False
+
+
+@admin.register(m.Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "project", "issue", "level", "timestamp", "received"]
+    list_filter = ["level", "handling"]
+    search_fields = ["=event_id"]
+    raw_id_fields = ["project", "issue"]
+    list_select_related = ["project"]
+    show_full_result_count = False
+
+
+@admin.register(m.Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "attachment_type", "size", "project", "event_id", "created"]
+    raw_id_fields = ["project", "issue"]
+    show_full_result_count = False
+
+
+@admin.register(m.UserReport)
+class UserReportAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "project", "event_id", "created"]
+    raw_id_fields = ["project", "issue"]
+
+
+@admin.register(m.Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = [
+        "hour", "project_id", "key_id", "outcome", "reason", "category", "quantity",
+    ]
+    list_filter = ["outcome", "category"]
+    show_full_result_count = False
+
+
+@admin.register(m.SessionBucket)
+class SessionBucketAdmin(admin.ModelAdmin):
+    list_display = ["hour", "project", "release", "environment", "status", "count"]
+    raw_id_fields = ["project"]
+
+
+@admin.register(m.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "user", "created", "last_used"]
+    readonly_fields = ["prefix", "token_hash"]
+    raw_id_fields = ["user"]

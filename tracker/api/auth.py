@@ -1,0 +1,35 @@
+"""`Authorization: Bearer <token>` authentication for the REST API, as Sentry's API uses."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from tracker.models import ApiToken
+from tracker.models.tokens import hash_token
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0].lower() != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Invalid bearer header.")
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=hash_token(header[1]))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        now = timezone.now()
+        # Touch last_used at most once a minute: reads should not write on every call.
+        if token.last_used is None or (now - token.last_used).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return "Bearer"

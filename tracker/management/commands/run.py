@@ -1,0 +1,66 @@
+"""Run web server, Celery worker and Celery beat together in the foreground.
+
+For the embedded single-machine setup (`make run`). Production runs the three as separate
+containers (docker/compose.yml). Ctrl-C or SIGTERM stops all of them; if one dies, the others
+are stopped too, so a broken setup never looks half alive.
+"""
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker and Celery beat until interrupted."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument("--web-workers", type=int, default=2)
+
+    def handle(self, *args, **options):
+        python = sys.executable
+        commands = {
+            "web": [
+                python, "-m", "gunicorn", "tracker.wsgi", "--bind", f"0.0.0.0:{options['port']}",
+                "--workers", str(options["web_workers"]), "--threads", "4",
+                "--access-logfile", "-",
+            ],
+            # One worker process: the embedded database has a single writer anyway.
+            "worker": [
+                python, "-m", "celery", "-A", "tracker", "worker", "--concurrency", "1",
+                "--loglevel", "INFO",
+            ],
+            "beat": [python, "-m", "celery", "-A", "tracker", "beat", "--loglevel", "INFO"],
+        }
+        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                dead = [name for name, p in procs.items() if p.poll() is not None]
+                if dead:
+                    self.stderr.write(f"{', '.join(dead)} exited; stopping the others")
+                    break
+                time.sleep(0.5)
+        finally:
+            for p in procs.values():
+                if p.poll() is None:
+                    p.terminate()
+            deadline = time.monotonic() + 15
+            for p in procs.values():
+                try:
+                    p.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        return None

@@ -1,0 +1,54 @@
+"""The tracker's models, one module per concept, all importable from `tracker.models`."""
+
+from tracker.models.events import Attachment, Event, UserReport
+from tracker.models.issues import (
+    DiscardedFingerprint,
+    Handling,
+    Issue,
+    IssueActivity,
+    IssueHash,
+    IssueHourlyCount,
+    IssueTag,
+    Level,
+    Priority,
+)
+from tracker.models.orgs import (
+    CRASH_REPORTS_ALL,
+    CRASH_REPORTS_NONE,
+    Member,
+    Organization,
+    Team,
+)
+from tracker.models.outcomes import Outcome, OutcomeKind, SessionBucket
+from tracker.models.projects import Project, ProjectCounter, ProjectKey
+from tracker.models.releases import Environment, Release
+from tracker.models.tokens import ApiToken
+
+__all__ = [
+    "CRASH_REPORTS_ALL",
+    "CRASH_REPORTS_NONE",
+    "ApiToken",
+    "Attachment",
+    "DiscardedFingerprint",
+    "Environment",
+    "Event",
+    "Handling",
+    "Issue",
+    "IssueActivity",
+    "IssueHash",
+    "IssueHourlyCount",
+    "IssueTag",
+    "Level",
+    "Member",
+    "Organization",
+    "Outcome",
+    "OutcomeKind",
+    "Priority",
+    "Project",
+    "ProjectCounter",
+    "ProjectKey",
+    "Release",
+    "SessionBucket",
+    "Team",
+    "UserReport",
+]
