@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ingest.models import InboxItem
+from ingest.models import InboxItem, QuotaCounter
 
 
 @admin.register(InboxItem)
@@ -17,3 +17,11 @@ class InboxItemAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(QuotaCounter)
+class QuotaCounterAdmin(admin.ModelAdmin):
+    """Quota usage when counters live in the database (no Redis configured)."""
+
+    list_display = ["key", "used", "refunded", "created"]
+    search_fields = ["key"]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class IngestConfig(AppConfig):
     name = "ingest"
     verbose_name = "Ingest"
+
+    def ready(self):
+        from ingest import signals
+
+        signals.connect()

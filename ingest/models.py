@@ -14,9 +14,8 @@ from django.db import models
 
 class InboxItem(models.Model):
     class Kind(models.TextChoices):
-        EVENT = "event"
-        ATTACHMENTS = "attachments"  # attachments sent on their own, for an existing event
-        USER_REPORT = "user_report"
+        EVENT = "event"  # an envelope with an event item, or a store request
+        OTHER = "other"  # no event: sessions, client reports, feedback, late attachments
 
     # Plain ids, no foreign keys: this insert is on the ingest hot path.
     project_id = models.BigIntegerField()
@@ -24,13 +23,16 @@ class InboxItem(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.EVENT)
     event_id = models.UUIDField(null=True)
     received = models.DateTimeField()
-    # Envelope headers the pipeline needs (sent_at, sdk), the client address, user agent.
+    # Envelope headers the pipeline needs (sent_at, sdk), the client address, the small
+    # non-event items (client reports, sessions, feedback) and ingest-side outcomes.
     meta = models.JSONField(default=dict)
-    payload = models.BinaryField()
+    payload = models.BinaryField(default=b"", blank=True)  # the event JSON, as sent
     # Staged attachment descriptors: name, content_type, attachment_type, size, storage key.
     attachments = models.JSONField(default=list)
     claimed_until = models.DateTimeField(null=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when digesting failed MAX_ATTEMPTS times: kept for an operator, never dropped.
+    error = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [
@@ -46,3 +48,19 @@ class InboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_id} for project {self.project_id}"
+
+
+class QuotaCounter(models.Model):
+    """A quota window's usage when no Redis is configured (embedded setups).
+
+    `key` names the quota and its window (`quota:p12e:202611`), so old windows are simply
+    rows nobody reads any more; a periodic task deletes them.
+    """
+
+    key = models.CharField(max_length=128, unique=True)
+    used = models.PositiveBigIntegerField(default=0)
+    refunded = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used - self.refunded}"

@@ -194,7 +194,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2  # ingest publishes inline: fail fast, the sweep retries
+CELERY_BEAT_SCHEDULE = {
+    "inbox-sweep": {"task": "ingest.tasks.sweep", "schedule": 10.0},
+}
 
 # Product limits and defaults in one place. Sizes in bytes.
 ERRATA = {

@@ -53,6 +53,10 @@ class Attachment(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        constraints = [
+            # Saving is keyed by the stored file: a redelivered event saves it only once.
+            models.UniqueConstraint(fields=["file"], name="attachment_unique_file")
+        ]
         indexes = [models.Index(fields=["project", "event_id"], name="attachment_event")]
 
     def __str__(self) -> str:

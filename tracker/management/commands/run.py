@@ -36,7 +36,12 @@ class Command(BaseCommand):
             ],
             "beat": [python, "-m", "celery", "-A", "tracker", "beat", "--loglevel", "INFO"],
         }
-        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+        # Own sessions: a terminal's Ctrl-C reaches only this supervisor, which then stops the
+        # children in order, instead of every process receiving it at once.
+        procs = {
+            name: subprocess.Popen(cmd, start_new_session=True)  # noqa: S603
+            for name, cmd in commands.items()
+        }
 
         stopping = False
 

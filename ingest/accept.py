@@ -1,0 +1,179 @@
+"""Accepting an envelope: sort its items, apply quotas, stage attachments, write the inbox.
+
+Called by the views once the request is authenticated and parsed. One INSERT per accepted
+envelope; outcomes decided here travel in the inbox row to the pipeline, which records them,
+so an accepted event costs no extra statement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from ingest import inbox, quotas
+from ingest.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
+from ingest.envelope import Envelope, Item
+from ingest.errors import BadRequest
+from ingest.keys import KeyInfo
+from ingest.models import InboxItem
+from ingest.outcome_codes import Outcome
+from ingest.ratelimit_header import RateLimit, feature_disabled_limit
+from ingest.validate import parse_event
+from tracker.outcomes import OutcomeRecord, record_outcomes
+
+SMALL_ITEM_TYPES = {"client_report", "session", "sessions", "user_report", "user_feedback",
+                    "feedback"}
+MAX_SESSIONS = 100
+
+
+@dataclass
+class Verdict:
+    event_id: str | None
+    rate_limits: list[RateLimit] = field(default_factory=list)
+    everything_limited: bool = False
+
+
+@dataclass
+class _Sorted:
+    event: Item | None = None
+    attachments: list[Item] = field(default_factory=list)
+    small: list[Item] = field(default_factory=list)
+    dropped: list[Item] = field(default_factory=list)
+    outcomes: list[tuple[int, str, int, int]] = field(default_factory=list)  # o, reason, cat, q
+
+
+def accept_envelope(
+    envelope: Envelope, info: KeyInfo, *, received: datetime, meta: dict[str, Any]
+) -> Verdict:
+    items = _sort(envelope)
+    event_id = None
+    if items.event is not None:
+        _, event_id = parse_event(items.event.payload, envelope.event_id)
+    elif items.attachments:
+        event_id = envelope.event_id
+        if event_id is None:
+            raise BadRequest(
+                "attachments without an event need an event_id envelope header",
+                outcome_reason="invalid_envelope",
+            )
+    verdict = Verdict(event_id=event_id or envelope.event_id)
+    if items.dropped:
+        verdict.rate_limits.append(feature_disabled_limit(DROPPED_CATEGORIES))
+    if info.has_quotas:
+        _apply_quotas(items, info, received, verdict)
+
+    if items.event is None and not items.attachments and not items.small:
+        # Nothing to keep (only dropped or limited items): no inbox row, record right away.
+        _record_now(items.outcomes, info, received)
+        verdict.everything_limited = bool(verdict.rate_limits) and _all_rate_limited(items)
+        return verdict
+
+    meta = dict(meta)
+    if envelope.sent_at is not None:
+        meta["sent_at"] = envelope.sent_at.isoformat()
+    if isinstance(envelope.headers.get("sdk"), dict):
+        meta["sdk"] = envelope.headers["sdk"]
+    if items.small:
+        meta["items"] = [
+            {"type": i.type, "payload": i.payload.decode("utf-8", "replace")} for i in items.small
+        ]
+    if items.outcomes:
+        meta["outcomes"] = items.outcomes
+    inbox.store(
+        InboxItem(
+            project_id=info.project_id,
+            key_id=info.key_id,
+            kind=InboxItem.Kind.EVENT if items.event is not None else InboxItem.Kind.OTHER,
+            event_id=event_id,
+            received=received,
+            meta=meta,
+            payload=items.event.payload if items.event is not None else b"",
+            attachments=[
+                _stage(info.project_id, event_id, a) for a in items.attachments
+            ],
+        )
+    )
+    return verdict
+
+
+def _sort(envelope: Envelope) -> _Sorted:
+    items = _Sorted()
+    sessions = 0
+    for item in envelope.items:
+        kind = item.type
+        if kind == "event":
+            items.event = item
+        elif kind == "attachment":
+            items.attachments.append(item)
+        elif kind in SMALL_ITEM_TYPES:
+            if kind in ("session", "sessions"):
+                sessions += 1
+                if sessions > MAX_SESSIONS:
+                    continue
+            items.small.append(item)
+        elif not is_kept(kind) and item_quantities(item):
+            # Transactions, spans, profiles, replays, check-ins, logs: accepted and dropped.
+            items.dropped.append(item)
+            items.outcomes += _outcomes_for(item, Outcome.INVALID, "feature_disabled")
+        # Anything else is an unknown type: skipped without an outcome (protocol.md §5.5).
+    return items
+
+
+def _apply_quotas(items: _Sorted, info: KeyInfo, received: datetime, verdict: Verdict) -> None:
+    if items.event is not None:
+        refused = quotas.consume(quotas.quotas_for(info, DataCategory.ERROR, received), 1)
+        if refused is not None:
+            verdict.rate_limits.append(_limit(refused))
+            # The event's attachments go with it: without the event they mean nothing.
+            for item in [items.event, *items.attachments]:
+                items.outcomes += _outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
+            items.event = None
+            items.attachments = []
+    kept = []
+    attachment_quotas = quotas.quotas_for(info, DataCategory.ATTACHMENT, received)
+    for item in items.attachments:
+        refused = quotas.consume(attachment_quotas, max(1, len(item.payload)))
+        if refused is None:
+            kept.append(item)
+        else:
+            verdict.rate_limits.append(_limit(refused))
+            items.outcomes += _outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
+    items.attachments = kept
+
+
+def _all_rate_limited(items: _Sorted) -> bool:
+    return any(outcome == Outcome.RATE_LIMITED for outcome, *_ in items.outcomes)
+
+
+def _limit(quota: quotas.Quota) -> RateLimit:
+    return RateLimit(quota.retry_after, quota.header_categories, quota.scope, quota.reason)
+
+
+def _outcomes_for(item: Item, outcome: Outcome, reason: str) -> list[tuple[int, str, int, int]]:
+    return [(int(outcome), reason, int(cat), qty) for cat, qty in item_quantities(item)]
+
+
+def _record_now(outcomes, info: KeyInfo, received: datetime) -> None:
+    record_outcomes(
+        OutcomeRecord(received, info.organization_id, info.project_id, info.key_id, o, r, c, q)
+        for o, r, c, q in outcomes
+    )
+
+
+def _stage(project_id: int, event_id: str, item: Item) -> dict[str, Any]:
+    """Write an attachment's bytes to the file store; the pipeline moves it to its event."""
+    name = default_storage.save(
+        f"staging/{project_id}/{event_id}/{uuid.uuid4().hex}", ContentFile(item.payload)
+    )
+    return {
+        "name": (item.filename or "attachment")[:256],
+        "content_type": (item.content_type or "application/octet-stream")[:128],
+        "attachment_type": item.attachment_type[:64],
+        "size": len(item.payload),
+        "key": name,
+    }

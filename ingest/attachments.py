@@ -1,0 +1,94 @@
+"""Saving attachments after their event (pipeline.md §6-7), and the crash-report limit.
+
+Ingest already wrote the bytes to the file store under a staging key; saving one means
+checking the bytes are there and creating the Attachment row that points at them. Rows are
+keyed by file name, so a redelivered event saves each attachment once and emits one outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.core.files.storage import default_storage
+
+from ingest.categories import DataCategory
+from ingest.outcome_codes import Outcome
+from tracker.models import CRASH_REPORTS_ALL, Attachment, Project
+
+logger = logging.getLogger(__name__)
+
+CRASH_REPORT_TYPES = frozenset({"event.minidump", "event.applecrashreport"})
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentOutcome:
+    outcome: Outcome
+    reason: str
+    quantity: int
+    category: DataCategory = DataCategory.ATTACHMENT
+
+
+def crash_report_limit(project: Project) -> int:
+    if project.crash_report_limit is not None:
+        return project.crash_report_limit
+    return project.organization.crash_report_limit
+
+
+def save_attachments(
+    project: Project, event_id: str, issue_id: int | None, staged: list[dict]
+) -> tuple[list[Attachment], list[AttachmentOutcome], list[str]]:
+    """Decide what to store: the rows to create (with their outcomes, in one transaction, by
+    the caller), and the staged keys to delete afterwards."""
+    outcomes: list[AttachmentOutcome] = []
+    doomed: list[str] = []
+    already = set(
+        Attachment.objects.filter(file__in=[a["key"] for a in staged]).values_list(
+            "file", flat=True
+        )
+    )
+    keep_crash = _crash_reports_allowed(project, issue_id, staged)
+    rows = []
+    for a in staged:
+        if a["key"] in already:
+            continue  # saved by an earlier delivery of this event
+        size = max(1, int(a.get("size") or 0))
+        if a["attachment_type"] in CRASH_REPORT_TYPES:
+            if keep_crash <= 0:
+                outcomes.append(AttachmentOutcome(Outcome.FILTERED, "crash-report-limit", size))
+                doomed.append(a["key"])
+                continue
+            keep_crash -= 1
+        if not default_storage.exists(a["key"]):
+            outcomes.append(AttachmentOutcome(Outcome.INVALID, "missing_chunks", 1))
+            continue
+        rows.append(Attachment(
+            project=project, event_id=event_id, issue_id=issue_id, name=a["name"],
+            content_type=a["content_type"], attachment_type=a["attachment_type"],
+            size=a["size"], file=a["key"],
+        ))
+        outcomes.append(AttachmentOutcome(Outcome.ACCEPTED, "", size))
+    return rows, outcomes, doomed
+
+
+def _crash_reports_allowed(project: Project, issue_id: int | None, staged: list[dict]) -> int:
+    if not any(a["attachment_type"] in CRASH_REPORT_TYPES for a in staged):
+        return 0
+    limit = crash_report_limit(project)
+    if limit == CRASH_REPORTS_ALL:
+        return len(staged)
+    if limit <= 0 or issue_id is None:
+        return 0
+    stored = Attachment.objects.filter(
+        issue_id=issue_id, attachment_type__in=CRASH_REPORT_TYPES
+    ).count()
+    return max(0, limit - stored)
+
+
+def delete_staged(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            default_storage.delete(key)
+        except Exception:
+            # A leftover staged file costs disk, not correctness; the cleanup task retries.
+            logger.warning("could not delete staged attachment %s", key, exc_info=True)

@@ -1,0 +1,93 @@
+"""Writing to the durable inbox and waking the digesters; claiming work for them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ingest.models import InboxItem
+from tracker.redis_client import get_redis
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 5
+WAKE_FLAG = "ingest:digest-wake"
+WAKE_TTL_MS = 1000
+
+
+def store(item: InboxItem) -> None:
+    """Persist one accepted envelope (one INSERT, committed before we answer), then wake a
+    digester. A duplicate event id still waiting in the inbox inserts nothing."""
+    InboxItem.objects.bulk_create([item], ignore_conflicts=True)
+    wake_digesters()
+
+
+def wake_digesters() -> None:
+    """Enqueue a digest unless one is already due to run.
+
+    With Redis, a short-lived flag debounces wake-ups: the digest task clears it *before* it
+    looks for work, so a row committed after that look sets the flag again and gets its own
+    wake-up. Without Redis every accepted envelope enqueues one (cheap on one machine).
+    """
+    client = get_redis()
+    if client is not None:
+        try:
+            if not client.set(WAKE_FLAG, b"1", nx=True, px=WAKE_TTL_MS):
+                return
+        except Exception:
+            logger.warning("redis unavailable; enqueueing a digest anyway", exc_info=True)
+    from ingest import tasks  # tasks import the pipeline; keep the hot path import-light
+
+    try:
+        tasks.digest.apply_async(retry=False)
+    except Exception:
+        # The row is committed: the periodic sweep will enqueue it once the broker is back.
+        logger.warning("broker unavailable; the inbox sweep will pick this up", exc_info=True)
+
+
+def clear_wake_flag() -> None:
+    client = get_redis()
+    if client is not None:
+        try:
+            client.delete(WAKE_FLAG)
+        except Exception:
+            logger.warning("redis unavailable while clearing the wake flag", exc_info=True)
+
+
+def _claimable(now):
+    return Q(attempts__lt=MAX_ATTEMPTS) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
+def claim(batch_size: int) -> list[InboxItem]:
+    """Lease up to `batch_size` rows for this worker, oldest first.
+
+    On PostgreSQL concurrent claimers skip each other's locked rows; SQLite runs one writer
+    at a time, so the select-then-update cannot interleave there either.
+    """
+    now = timezone.now()
+    until = now + LEASE
+    with transaction.atomic():
+        rows = InboxItem.objects.filter(_claimable(now)).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        ids = list(rows.values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return []
+        InboxItem.objects.filter(id__in=ids).update(
+            claimed_until=until, attempts=F("attempts") + 1
+        )
+    return list(InboxItem.objects.filter(id__in=ids).order_by("id"))
+
+
+def has_pending() -> bool:
+    return InboxItem.objects.filter(_claimable(timezone.now())).exists()
+
+
+def give_up(item: InboxItem, error: str) -> None:
+    """Record why an item failed; after MAX_ATTEMPTS it stays, unclaimed, for an operator."""
+    InboxItem.objects.filter(pk=item.pk).update(error=error[:4000], claimed_until=None)

@@ -1,0 +1,107 @@
+"""DSN key lookup, cached: the ingest hot path should not query the database per request.
+
+The verdict for a public key (everything ingest needs: ids, active flags, limits, allowed
+origins) is kept in the shared cache and dropped whenever a key, its project or its
+organization changes (see `ingest.signals`). A 2-second per-process memo in front of it
+saves the cache round trip under load; that is the longest a change can take to apply.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from tracker.models import ProjectKey
+
+CACHE_TTL = 300
+LOCAL_TTL = 2.0
+_MISSING = "missing"
+_local: dict[str, tuple[float, KeyInfo | None]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    key_id: int
+    public_key: str
+    project_id: int
+    organization_id: int
+    active: bool  # the key and its project both accept events
+    rate_limit_count: int | None
+    rate_limit_window: int
+    allowed_origins: tuple[str, ...]
+    project_error_quota: int | None
+    project_attachment_quota: int | None
+    org_error_quota: int | None
+    org_attachment_quota: int | None
+
+    @property
+    def has_quotas(self) -> bool:
+        return any(
+            limit is not None
+            for limit in (
+                self.rate_limit_count, self.project_error_quota, self.project_attachment_quota,
+                self.org_error_quota, self.org_attachment_quota,
+            )
+        )
+
+
+def cache_key(public_key: str) -> str:
+    return f"ingest:key:{public_key}"
+
+
+def get_key(public_key: str) -> KeyInfo | None:
+    now = time.monotonic()
+    memo = _local.get(public_key)
+    if memo is not None and memo[0] > now:
+        return memo[1]
+    found = cache.get(cache_key(public_key))
+    if found is None:
+        found = _load(public_key) or _MISSING
+        cache.set(cache_key(public_key), found, CACHE_TTL)
+    info = None if found == _MISSING else found
+    if len(_local) > 10_000:  # bounded: random keys from a scanner must not grow memory
+        _local.clear()
+    _local[public_key] = (now + LOCAL_TTL, info)
+    return info
+
+
+def get_key_by_id(key_id: int) -> KeyInfo | None:
+    """For the pipeline's refunds: rare, so a query to find the public key is fine."""
+    public_key = ProjectKey.objects.filter(pk=key_id).values_list("public_key", flat=True).first()
+    return get_key(public_key) if public_key else None
+
+
+def forget(public_keys) -> None:
+    keys = list(public_keys)
+    cache.delete_many([cache_key(k) for k in keys])
+    for k in keys:
+        _local.pop(k, None)
+
+
+def _load(public_key: str) -> KeyInfo | None:
+    key = (
+        ProjectKey.objects.select_related("project__organization")
+        .filter(public_key=public_key)
+        .first()
+    )
+    if key is None:
+        return None
+    project = key.project
+    org = project.organization
+    origins = tuple(line.strip() for line in project.allowed_origins.splitlines() if line.strip())
+    return KeyInfo(
+        key_id=key.pk,
+        public_key=key.public_key,
+        project_id=project.pk,
+        organization_id=org.pk,
+        active=key.is_active and project.is_active,
+        rate_limit_count=key.rate_limit_count,
+        rate_limit_window=max(1, key.rate_limit_window),
+        allowed_origins=origins,
+        project_error_quota=project.monthly_error_quota,
+        project_attachment_quota=project.monthly_attachment_quota,
+        org_error_quota=org.monthly_error_quota,
+        org_attachment_quota=org.monthly_attachment_quota,
+    )
