@@ -33,6 +33,7 @@ from ingest.normalize import InvalidEvent, normalize_event
 from ingest.outcome_codes import Outcome
 from ingest.prepared import Prepared
 from ingest.releases import ensure_environments, ensure_releases
+from tracker import alerts
 from tracker.models import Attachment, DiscardedFingerprint, Event, Level, Project
 from tracker.outcomes import OutcomeRecord, record_outcomes
 
@@ -95,7 +96,7 @@ def _digest(items: list[InboxItem]) -> None:
         store_events.update_issues(inserted)
         store_events.count_hours(inserted)
         store_events.count_tags(inserted)
-        regressions.handle(inserted)
+        changes = {c.issue_id: c.kind for c in regressions.handle(inserted)}
         outcomes += _discard(discarded)
         for item in items:
             project = projects.get(item.project_id)
@@ -112,9 +113,22 @@ def _digest(items: list[InboxItem]) -> None:
     _after_discard(discarded)
     for p in with_attachments:
         _save_attachments(p)
+    if inserted:
+        alerts.events_stored([_alert_payload(p, changes.get(p.issue_id)) for p in inserted])
     for p in inserted:
         if p.is_sample:
             logger.info("sample event stored: event %s, project %s", p.event_id, p.project.pk)
+
+
+def _alert_payload(p: Prepared, state_change: str | None) -> dict:
+    return {
+        "project_id": p.project.pk, "issue_id": p.issue_id, "event_id": p.event_id,
+        "is_new_issue": p.is_new_issue, "state_change": state_change,
+        "level": p.data.get("level") or "error", "handling": p.handling,
+        "priority": p.priority, "release": p.release, "environment": p.environment,
+        "user_key": p.user_key, "tags": [list(t) for t in p.tags],
+        "timestamp": p.timestamp.timestamp(),
+    }
 
 
 def _prepare(item: InboxItem, project: Project) -> Prepared:

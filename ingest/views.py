@@ -130,12 +130,23 @@ def _read_body(request, is_envelope: bool) -> bytes:
             outcome_reason="too_large",
         )
     return decode_body(
-        iter(lambda: request.read(_CHUNK), b""),
+        _body_chunks(request),
         request.headers.get("Content-Encoding"),
         max_compressed=max_compressed,
         max_decompressed=limits["MAX_ENVELOPE_SIZE"] if is_envelope else limits["MAX_EVENT_SIZE"],
         too_large_reason="too_large:envelope" if is_envelope else "too_large:event",
     )
+
+
+def _body_chunks(request):
+    """The raw body in chunks. A chunked request has no Content-Length, and Django then
+    reads nothing (it ignores `wsgi.input_terminated`); servers that de-chunk, such as
+    gunicorn, say so with that flag, and we read their input to its end instead. decode_body
+    counts every byte, so the size limits hold either way."""
+    stream = request
+    if not request.META.get("CONTENT_LENGTH") and request.environ.get("wsgi.input_terminated"):
+        stream = request.environ["wsgi.input"]
+    return iter(lambda: stream.read(_CHUNK), b"")
 
 
 def _envelope_from_body(body: bytes) -> Envelope:

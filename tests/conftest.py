@@ -1,4 +1,14 @@
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from tests import factories
@@ -13,6 +23,91 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolate_test_worker(worker_id):
+    """Parallel test processes share the broker and Redis: give each its own queue and
+    Redis database so their messages and counters never mix."""
+    from tracker.celery import app
+    from tracker.redis_client import get_redis
+
+    app.conf.task_default_queue = f"errata-test-{worker_id}"
+    os.environ["CELERY_QUEUE"] = app.conf.task_default_queue  # for servers we start
+    if settings.REDIS_URL:
+        index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
+        settings.REDIS_URL = re.sub(r"/\d+$", "", settings.REDIS_URL) + f"/{8 + index}"
+        os.environ["REDIS_URL"] = settings.REDIS_URL
+        get_redis.cache_clear()
+        get_redis().flushdb()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def errata_server(django_db_setup, django_db_blocker, _isolate_test_worker):
+    """A real gunicorn serving Errata on the test database: what SDKs talk to in tests.
+
+    Django's own test server cannot read chunked request bodies, which @sentry/node sends.
+    """
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "PORT": str(port)}
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "4", "--log-level", "warning"],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):  # noqa: S310
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def digest_worker(django_db_setup, django_db_blocker, _isolate_test_worker):
+    """One real Celery worker for the whole session (starting one per test costs seconds).
+
+    Tests that use it wait for their own events, so nothing of theirs is in flight when
+    the next test starts.
+    """
+    from tests.live import celery_worker
+
+    with django_db_blocker.unblock(), celery_worker() as worker:
+        yield worker
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Verdicts cached in-process (keys, spent quotas) must not leak between tests."""
+    from ingest import keys, quotas
+
+    keys._local.clear()
+    quotas._exhausted.clear()
+    if not settings.REDIS_URL:
+        cache.clear()
+    yield
 
 
 @pytest.fixture

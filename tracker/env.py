@@ -88,6 +88,9 @@ def sqlite_database(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # A file, not Django's default shared in-memory database: that one takes table locks
+        # that ignore the busy timeout, so a live server and a worker thread would collide.
+        "TEST": {"NAME": str(path.with_name(f"test_{path.name}"))},
         "OPTIONS": {
             # IMMEDIATE makes every transaction take the write lock up front, so the
             # re-check inside issue creation is race-safe on SQLite too (pipeline.md §14).

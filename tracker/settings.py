@@ -186,7 +186,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The transport polls its folder; 0.2 s keeps digest latency and shutdowns short.
+        "polling_interval": 0.2,
     }
+# Lets several Errata installs (or test runs) share one broker without taking each other's work.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "errata")
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4

@@ -1,0 +1,91 @@
+"""Helpers for tests against a live server: real SDKs in subprocesses, a real worker."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from celery.contrib.testing.worker import start_worker
+
+from tracker.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_DIR = ROOT / "tests" / "node"
+
+
+@contextlib.contextmanager
+def celery_worker():
+    """A real Celery worker consuming the real broker, in a thread of this process."""
+    with start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 30, interval: float = 0.1):
+    """Poll until `condition()` is truthy; return its value or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def dsn_for(live_server_url: str, project) -> str:
+    key = project.keys.filter(is_active=True).first()
+    host = live_server_url.split("://", 1)[1]
+    return f"http://{key.public_key}@{host}/{project.pk}"
+
+
+def run_python_sdk(dsn: str, body: str, *, init: str = "", timeout: float = 60) -> str:
+    """Run `body` in a fresh Python process with sentry_sdk initialised on `dsn`."""
+    script = (
+        "import sentry_sdk\n"
+        f"sentry_sdk.init({dsn!r}, default_integrations=False, {init})\n"
+        + textwrap.dedent(body)
+        + "\nsentry_sdk.flush(timeout=10)\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"SDK script failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def ensure_node_sdk() -> Path:
+    """Install @sentry/node (pinned in tests/node/package-lock.json) once."""
+    if not (NODE_DIR / "node_modules" / "@sentry" / "node").exists():
+        subprocess.run(  # noqa: S603
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],  # noqa: S607
+            cwd=NODE_DIR, check=True, timeout=300,
+        )
+    return NODE_DIR
+
+
+def run_node_sdk(dsn: str, body: str, timeout: float = 60) -> str:
+    ensure_node_sdk()
+    script = (
+        "const Sentry = require('@sentry/node');\n"
+        f"Sentry.init({{dsn: {json.dumps(dsn)}, defaultIntegrations: false}});\n"
+        f"(async () => {{\n{body}\nawait Sentry.flush(10000);\n}})();\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        ["node", "-e", script], cwd=NODE_DIR, capture_output=True, text=True,  # noqa: S607
+        timeout=timeout, check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"node SDK script failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
