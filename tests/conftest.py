@@ -64,7 +64,7 @@ def errata_server(django_db_setup, django_db_blocker, _isolate_test_worker):
     """
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": test_database_url(), "PORT": str(port)}
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--threads", "4", "--log-level", "warning"],
         env=env,
@@ -73,7 +73,7 @@ def errata_server(django_db_setup, django_db_blocker, _isolate_test_worker):
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
                 break
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:

@@ -56,7 +56,7 @@ def run_python_sdk(dsn: str, body: str, *, init: str = "", timeout: float = 60) 
         + textwrap.dedent(body)
         + "\nsentry_sdk.flush(timeout=10)\n"
     )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
         env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False,
     )
@@ -68,8 +68,8 @@ def run_python_sdk(dsn: str, body: str, *, init: str = "", timeout: float = 60) 
 def ensure_node_sdk() -> Path:
     """Install @sentry/node (pinned in tests/node/package-lock.json) once."""
     if not (NODE_DIR / "node_modules" / "@sentry" / "node").exists():
-        subprocess.run(  # noqa: S603
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],  # noqa: S607
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
             cwd=NODE_DIR, check=True, timeout=300,
         )
     return NODE_DIR
@@ -82,8 +82,8 @@ def run_node_sdk(dsn: str, body: str, timeout: float = 60) -> str:
         f"Sentry.init({{dsn: {json.dumps(dsn)}, defaultIntegrations: false}});\n"
         f"(async () => {{\n{body}\nawait Sentry.flush(10000);\n}})();\n"
     )
-    result = subprocess.run(  # noqa: S603
-        ["node", "-e", script], cwd=NODE_DIR, capture_output=True, text=True,  # noqa: S607
+    result = subprocess.run(
+        ["node", "-e", script], cwd=NODE_DIR, capture_output=True, text=True,
         timeout=timeout, check=False,
     )
     if result.returncode != 0:

@@ -44,7 +44,7 @@ def test_python_sdk_exception_message_and_attachment(errata_server, project):
 @pytest.mark.parametrize("compression", ["br", "gzip"])
 def test_python_sdk_transport_compression(errata_server, project, compression):
     dsn = dsn_for(errata_server, project)
-    options = '_experiments={"transport_compression_algo": "%s"}' % compression
+    options = f'_experiments={{"transport_compression_algo": "{compression}"}}'
     run_python_sdk(dsn, 'sentry_sdk.capture_message("compressed " + "x" * 5000)',
                    init=options)
     wait_until(stored(project, 1))
