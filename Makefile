@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run test lint test-sqlite test-postgres bench clean
+.PHONY: setup run test lint test-sqlite test-postgres test-deps bench clean
 
 # Installs exactly what uv.lock pins. uv itself is installed into the virtualenv from PyPI.
 $(VENV)/.synced: pyproject.toml uv.lock
@@ -31,15 +31,25 @@ run: setup
 	@$(PY) manage.py bootstrap
 	@exec $(PY) manage.py run
 
+# What the tests need beyond Python: Debian's Chromium for the browser tests (no browser
+# download: Playwright drives this one) and the Node SDK for the SDK tests.
+test-deps: setup tests/node/node_modules/.installed
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+tests/node/node_modules/.installed: tests/node/package-lock.json
+	@cd tests/node && npm ci --no-audit --no-fund --silent
+	@touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
-test-sqlite: setup
+test-sqlite: test-deps
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL ERRATA_VAR_DIR=$(CURDIR)/var/test-sqlite \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
-test-postgres: setup
+test-postgres: test-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		CELERY_BROKER_URL=$(TEST_BROKER_URL) ERRATA_VAR_DIR=$(CURDIR)/var/test-postgres \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)

@@ -1,8 +1,9 @@
 """Grouping: a normalized event in, the hashes that pick its issue (and display fields) out.
 
-Pure functions: no I/O, no database, nothing from Django, `ingest` or `tracker`. Each config
-version lives in its own frozen package (`grouping.v1`); the id is stored with every event
-and project so hashes can always be reproduced.
+Pure functions: no I/O (built-in rule files are read once, at import), no database, nothing
+from Django, `ingest` or `tracker`. Each config version lives in its own frozen package
+(`grouping.v1`); the id is stored with every event and project so hashes can always be
+reproduced.
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def compute(
     `fingerprint_rules` and `enhancement_rules` are the project's rule texts; they raise
     RuleSyntaxError if invalid, so validate them when they are saved.
     """
-    return _config(config).compute(
+    result: GroupingResult = _config(config).compute(
         event, fingerprint_rules=fingerprint_rules, enhancement_rules=enhancement_rules
     )
+    return result
 
 
 def parse_fingerprint_rules(text: str, *, config: str = DEFAULT_CONFIG) -> FingerprintRules:

@@ -8,6 +8,9 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class GroupingResult:
+    """What grouping decided for one event. Treat it as read-only: parts of `variants` are
+    shared between results (frame subtrees are cached across events)."""
+
     # Ordered and deduplicated; the first is the primary hash, "system" comes last.
     hashes: list[str]
     # Variant name -> serialized variant (hash, contributes, hint, component tree) for the

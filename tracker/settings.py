@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "tracker",
+    "tracker.alerts",
     "ingest",
 ]
 

@@ -4,11 +4,17 @@ from django.urls import include, path
 
 from tracker.views import health, home
 
+# Each area keeps its own URL module: issues and events, project settings and stats,
+# alert rules, and the REST API.
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("tracker.urls_issues")),
+    path("", include("tracker.urls_projects")),
+    path("", include("tracker.alerts.urls")),
+    path("api/0/", include("tracker.api.urls")),
     path("", include("ingest.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from hashlib import md5
 from typing import Any, Union
 
@@ -11,8 +12,9 @@ Value = Union["Component", str, int]
 class Component:
     """A node such as `exception`, `frame` or `function`.
 
-    `contributes` is decided when the node is built (from its children unless given) and
-    only switched off afterwards, top-down, mirroring how Sentry marks its trees.
+    `contributes` is decided when the node is built (from its children unless given) and is
+    never recomputed when a child changes later: Sentry's trees behave that way and v1
+    hashes must match them.
     """
 
     __slots__ = ("_hash", "contributes", "hint", "id", "values")
@@ -20,13 +22,13 @@ class Component:
     def __init__(
         self,
         id: str,
-        values: list[Value] | None = None,
+        values: Sequence[Value] | None = None,
         *,
         contributes: bool | None = None,
         hint: str | None = None,
     ) -> None:
         self.id = id
-        self.values: list[Value] = values if values is not None else []
+        self.values: Sequence[Value] = values if values is not None else ()
         self.hint = hint
         if contributes is None:
             contributes = _any_contributes(self.values)
@@ -43,7 +45,7 @@ class Component:
         if hint is not None:
             self.hint = hint
 
-    def replace_values(self, values: list[Value], hint: str | None) -> None:
+    def replace_values(self, values: Sequence[Value], hint: str | None) -> None:
         """New values; contribution is recomputed from them, as Sentry's update() does."""
         self.values = values
         self.contributes = _any_contributes(values)
@@ -106,7 +108,7 @@ class Component:
                 "values": serialized}
 
 
-def _any_contributes(values: list[Value]) -> bool:
+def _any_contributes(values: Sequence[Value]) -> bool:
     return any(not isinstance(v, Component) or v.contributes for v in values)
 
 

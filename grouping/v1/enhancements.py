@@ -8,12 +8,13 @@ Rules apply in order, each to every frame, so later rules override earlier ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RuleSyntaxError
 from .glob import Glob
-from .platforms import family as platform_family
+from .platforms import FAMILIES
 from .rule_syntax import parse_matcher, strip_comment, tokenize
 
 _KEYS = {
@@ -35,11 +36,12 @@ _KEYS = {
 # Matchers that only read fields which never change while rules run; their results are cached.
 _STATIC_KEYS = frozenset({"family", "path", "module", "function", "package"})
 _EXCEPTION_KEYS = frozenset({"type", "value", "mechanism"})
+_GATE_KEYS = frozenset({"path", "module", "function", "package"})
 _FLAG_RE = re.compile(r"([\^v]?)([+-])(app|group)")
 _VAR_NAMES = ("category", "max-frames", "min-frames", "invert-stacktrace")
 _BOOLS = {"1": True, "yes": True, "true": True, "on": True,
           "0": False, "no": False, "false": False, "off": False}
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 20_000
 
 
 def parse_bool(text: str) -> bool | None:
@@ -47,27 +49,32 @@ def parse_bool(text: str) -> bool | None:
 
 
 class MatchFrame:
-    """The frame fields rules test, read once per frame."""
+    """The frame fields rules test, read once per frame (paths lowercased, with `/`)."""
 
-    __slots__ = ("category", "family", "frame", "function", "in_app", "module", "package", "path")
+    __slots__ = ("category", "family", "frame", "function", "in_app", "key", "module", "package",
+                 "path")
 
     def __init__(self, frame: dict[str, Any], platform: str | None, function: str | None):
+        get = frame.get
         self.frame = frame
-        self.family = platform_family(_str(frame.get("platform")) or platform)
-        self.path = _str(frame.get("abs_path")) or _str(frame.get("filename"))
-        self.module = _str(frame.get("module"))
+        self.family = FAMILIES.get(_str(get("platform")) or platform or "", "other")
+        self.path = _path(_str(get("abs_path")) or _str(get("filename")))
+        self.module = _str(get("module"))
         self.function = function
-        self.package = _str(frame.get("package"))
-        self.in_app = frame.get("in_app") is True
-        data = frame.get("data")
-        self.category = _str(data.get("category")) if isinstance(data, dict) else None
-
-    def static_key(self) -> tuple[str | None, ...]:
-        return (self.family, self.path, self.module, self.function, self.package)
+        self.package = _path(_str(get("package")))
+        self.in_app = get("in_app") is True
+        data = get("data")
+        self.category = _str(data.get("category")) if data.__class__ is dict else None
+        # What static matchers read; the key of the per-frame match cache.
+        self.key = (self.family, self.path, self.module, function, self.package)
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return value if value.__class__ is str and value else None
+
+
+def _path(value: str | None) -> str | None:
+    return value.replace("\\", "/").lower() if value is not None else None
 
 
 class ExceptionData:
@@ -84,7 +91,9 @@ class ExceptionData:
 
 
 class Matcher:
-    __slots__ = ("_families", "_glob", "_want_app", "key", "negated", "offset", "pattern")
+    __slots__ = (
+        "_want_app", "families", "frame_test", "glob", "key", "negated", "offset", "pattern",
+    )
 
     def __init__(self, key: str, pattern: str, negated: bool, offset: int, line: int) -> None:
         self.key = key
@@ -92,15 +101,35 @@ class Matcher:
         self.negated = negated
         # 0 = this frame, -1 = the caller (previous frame), +1 = the callee (next frame).
         self.offset = offset
-        self._families = frozenset(pattern.split(",")) if key == "family" else frozenset()
+        self.families = frozenset(pattern.split(",")) if key == "family" else frozenset()
         self._want_app = parse_bool(pattern) if key == "app" else None
         if key == "app" and self._want_app is None:
             raise RuleSyntaxError(f"app: expects yes or no, got {pattern!r}", line)
         path_like = key in ("path", "package")
-        self._glob = Glob(
+        self.glob = Glob(
             pattern, doublestar=path_like or key == "module", ignorecase=path_like or
             key == "value", path=path_like,
         )
+        # For this-frame matchers: one call per test, negation included (the hot path).
+        self.frame_test = self._frame_test()
+
+    def _frame_test(self) -> Callable[[MatchFrame], bool]:
+        key, negated, test = self.key, self.negated, self.glob.test
+        if key == "family":
+            families = self.families
+            if "all" in families:
+                return lambda frame: not negated
+            return lambda frame: (frame.family in families) != negated
+        if key == "path":
+            def path_test(frame: MatchFrame) -> bool:
+                path = frame.path
+                # Path-like patterns such as **/vendor/** should also hit relative paths.
+                hit = path is not None and (
+                    test(path) or (path[:1] != "/" and test("/" + path))
+                )
+                return hit != negated
+            return path_test
+        return lambda frame: ((value := getattr(frame, key)) is not None and test(value)) != negated
 
     @property
     def is_static(self) -> bool:
@@ -113,39 +142,25 @@ class Matcher:
         return self.test(frames[idx], exc) != self.negated
 
     def test(self, frame: MatchFrame, exc: ExceptionData) -> bool:
+        """The positive (un-negated) test; frame fields come normalized, exception ones not."""
         key = self.key
-        if key == "family":
-            return "all" in self._families or frame.family in self._families
         if key == "app":
             return frame.in_app is self._want_app
         if key in _EXCEPTION_KEYS:
-            return self._glob.match(getattr(exc, key))
-        value = getattr(frame, key)
-        if value is None:
-            return False
-        if self._glob.match(value):
-            return True
-        # Path-like patterns such as **/vendor/** should also hit relative paths.
-        return key == "path" and not value.startswith("/") and self._glob.match("/" + value)
-
-    @property
-    def text(self) -> str:
-        body = f"{'!' if self.negated else ''}{self.key}:{self.pattern}"
-        if self.offset < 0:
-            return f"[ {body} ] |"
-        return f"| [ {body} ]" if self.offset > 0 else body
+            return self.glob.match(getattr(exc, key))
+        return self.frame_test(frame) != self.negated
 
 
 @dataclass(frozen=True, slots=True)
 class FlagAction:
     key: str  # "app" or "group"
     flag: bool
-    range: str | None  # None (this frame), "up" (toward the crash) or "down"
+    scope: str | None  # None (this frame), "up" (toward the crash) or "down"
 
     def targets(self, count: int, idx: int) -> range:
-        if self.range == "up":
+        if self.scope == "up":
             return range(idx + 1, count)
-        if self.range == "down":
+        if self.scope == "down":
             return range(idx)
         return range(idx, idx + 1)
 
@@ -162,7 +177,7 @@ Action = FlagAction | VarAction
 class Rule:
     __slots__ = (
         "actions", "dynamic", "families", "grouping_actions", "matchers", "modifier_actions",
-        "needs_category", "static", "text",
+        "needs_category", "static", "static_test", "text",
     )
 
     def __init__(self, matchers: list[Matcher], actions: list[Action], text: str) -> None:
@@ -171,7 +186,11 @@ class Rule:
         self.text = text
         self.static = tuple(m for m in matchers if m.is_static)
         self.dynamic = tuple(m for m in matchers if not m.is_static)
-        families = [m._families for m in self.static if m.key == "family" and not m.negated]
+        tests = tuple(m.frame_test for m in self.static)
+        self.static_test: Callable[[MatchFrame], bool] = (
+            tests[0] if len(tests) == 1 else lambda frame: all(t(frame) for t in tests)
+        )
+        families = [m.families for m in self.static if m.key == "family" and not m.negated]
         self.families: frozenset[str] | None = None
         if families and not any("all" in f for f in families):
             self.families = frozenset.intersection(*families)
@@ -192,13 +211,56 @@ class GroupingPlan:
     min_frames: tuple[int, str] | None = None
 
 
+class _StaticIndex:
+    """Finds the rules whose static matchers hit a frame, for one platform family.
+
+    Rules are gated by their first positive path/module/function/package matcher; one
+    combined regex per field rules out whole groups at once, so an unseen frame is not
+    tested against every rule.
+    """
+
+    def __init__(self, rules: tuple[Rule, ...], indexes: list[int]) -> None:
+        self.rules = rules
+        self.ungated: list[int] = []
+        gated: dict[str, list[tuple[int, Matcher]]] = {}
+        for idx in indexes:
+            gate = next((m for m in rules[idx].static if not m.negated and m.key in _GATE_KEYS),
+                        None)
+            if gate is None:
+                self.ungated.append(idx)
+            else:
+                gated.setdefault(gate.key, []).append((idx, gate))
+        self.gates = [
+            (key, re.compile("|".join(f"(?:{m.glob.regex})" for _, m in group), re.DOTALL),
+             [idx for idx, _ in group])
+            for key, group in gated.items()
+        ]
+
+    def hits(self, frame: MatchFrame) -> tuple[int, ...]:
+        rules = self.rules
+        found = [i for i in self.ungated if rules[i].static_test(frame)]
+        for key, regex, indexes in self.gates:
+            value = getattr(frame, key)
+            if value is None:
+                continue
+            if regex.fullmatch(value) is None and not (
+                key == "path" and value[:1] != "/" and regex.fullmatch("/" + value)
+            ):
+                continue
+            found.extend(i for i in indexes if rules[i].static_test(frame))
+        found.sort()
+        return tuple(found)
+
+
 class EnhancementRules:
     """A compiled, ordered rule list with a cache of per-frame static matches."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
         self._by_family = {
-            fam: tuple(i for i, r in enumerate(rules) if r.families is None or fam in r.families)
+            fam: _StaticIndex(rules, [
+                i for i, r in enumerate(rules) if r.families is None or fam in r.families
+            ])
             for fam in ("native", "javascript", "other")
         }
         self._cache: dict[tuple[str | None, ...], tuple[int, ...]] = {}
@@ -218,15 +280,10 @@ class EnhancementRules:
         return sorted(found.items())
 
     def _static_hits(self, frame: MatchFrame) -> tuple[int, ...]:
-        key = frame.static_key()
+        key = frame.key
         hits = self._cache.get(key)
         if hits is None:
-            rules = self.rules
-            no_exc = ExceptionData(None)
-            hits = tuple(
-                i for i in self._by_family[frame.family]
-                if all(m.test(frame, no_exc) != m.negated for m in rules[i].static)
-            )
+            hits = self._by_family[frame.family].hits(frame)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = hits
@@ -243,7 +300,7 @@ class EnhancementRules:
             if not rule.modifier_actions or (rule.needs_category and not any_category):
                 continue
             for idx in indexes:
-                if not all(m.matches(frames, idx, exc) for m in rule.dynamic):
+                if rule.dynamic and not all(m.matches(frames, idx, exc) for m in rule.dynamic):
                     continue
                 for action in rule.modifier_actions:
                     if isinstance(action, FlagAction):
@@ -264,7 +321,7 @@ class EnhancementRules:
             if not rule.grouping_actions or (rule.needs_category and not any_category):
                 continue
             for idx in indexes:
-                if not all(m.matches(frames, idx, exc) for m in rule.dynamic):
+                if rule.dynamic and not all(m.matches(frames, idx, exc) for m in rule.dynamic):
                     continue
                 for action in rule.grouping_actions:
                     if isinstance(action, FlagAction):
@@ -325,7 +382,7 @@ def _parse_rule(tokens: list[str], line: int) -> Rule:
         raise RuleSyntaxError("expected at least one frame matcher", line)
     if i < n and tokens[i] == "|":
         matchers.append(_bracketed(tokens, i + 1, 1, line))
-        i += 5
+        i += 4
     actions = [_action(token, line) for token in _join_assignments(tokens[i:], line)]
     if not actions:
         raise RuleSyntaxError("expected at least one action (+app, -group, category=...)", line)
@@ -368,8 +425,8 @@ def _join_assignments(tokens: list[str], line: int) -> list[str]:
 def _action(token: str, line: int) -> Action:
     flag = _FLAG_RE.fullmatch(token)
     if flag:
-        range_ = {"^": "up", "v": "down"}.get(flag.group(1))
-        return FlagAction(flag.group(3), flag.group(2) == "+", range_)
+        scope = {"^": "up", "v": "down"}.get(flag.group(1))
+        return FlagAction(flag.group(3), flag.group(2) == "+", scope)
     name, sep, value = token.partition("=")
     if name not in _VAR_NAMES or not sep or not value:
         raise RuleSyntaxError(f"expected an action (+app, -group, category=...), got {token!r}",

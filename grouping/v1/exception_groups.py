@@ -6,7 +6,7 @@ Exception groups (Python `ExceptionGroup`, JS `AggregateError`) arrive flattened
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from .components import Component
 from .stacks import as_str, mechanism
@@ -77,7 +77,7 @@ def _filter_groups(
     return [*distinct, root], None
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -15,6 +15,7 @@ from .context import GroupingContext
 from .enhancements import parse_bool
 from .glob import Glob
 from .platforms import family
+from .rule_syntax import check_quotes, parse_matcher, split_arrow, strip_comment, tokenize
 from .stacks import (
     as_dict,
     as_str,
@@ -24,7 +25,6 @@ from .stacks import (
     find_stacks,
     tag_pairs,
 )
-from .rule_syntax import parse_matcher, split_arrow, strip_comment, tokenize
 
 DEFAULT_ENTRY = "{{ default }}"
 Mode = Literal["default", "hybrid", "custom"]
@@ -167,6 +167,7 @@ class _EventValues:
 
     def __init__(self, event: dict[str, Any]) -> None:
         self.event = event
+        self.family = family(as_str(event.get("platform")))
         self._cache: dict[str, list[dict[str, Any]]] = {}
 
     def get(self, group: str) -> list[dict[str, Any]]:
@@ -210,7 +211,7 @@ class _EventValues:
         return [{"sdk": as_str(as_dict(self.event.get("sdk")).get("name"))}]
 
     def _family(self) -> list[dict[str, Any]]:
-        return [{"family": family(as_str(self.event.get("platform")))}]
+        return [{"family": self.family}]
 
     def _release(self) -> list[dict[str, Any]]:
         return [{"release": _stripped(self.event.get("release"))}]
@@ -221,14 +222,14 @@ def _stripped(value: Any) -> str | None:
 
 
 class FingerprintMatcher:
-    __slots__ = ("_flags", "_glob", "_want_app", "group", "key", "negated", "pattern")
+    __slots__ = ("_glob", "_want_app", "flags", "group", "key", "negated", "pattern")
 
     def __init__(self, key: str, pattern: str, negated: bool, line: int) -> None:
         self.key = key
         self.pattern = pattern
         self.negated = negated
         self.group = "tags" if key.startswith("tags.") else _GROUPS.get(key, "frames")
-        self._flags = frozenset(pattern.split(","))
+        self.flags = frozenset(pattern.split(","))
         self._want_app = parse_bool(pattern) if key == "app" else None
         if key == "app" and self._want_app is None:
             raise RuleSyntaxError(f"app: expects yes or no, got {pattern!r}", line)
@@ -252,7 +253,7 @@ class FingerprintMatcher:
         if value is None:
             return False
         if key in ("family", "sdk"):
-            return "all" in self._flags or value in self._flags
+            return "all" in self.flags or value in self.flags
         if key == "app":
             return value is self._want_app
         if key in ("package", "release"):
@@ -279,11 +280,16 @@ class FingerprintRule:
     attributes: dict[str, str]
     is_builtin: bool = False
     _by_group: list[tuple[str, list[FingerprintMatcher]]] = field(default_factory=list)
+    # Families a positive `family:` matcher allows (None: any), to skip rules cheaply.
+    families: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         groups: dict[str, list[FingerprintMatcher]] = {}
         for matcher in self.matchers:
             groups.setdefault(matcher.group, []).append(matcher)
+            if matcher.key == "family" and not matcher.negated and "all" not in matcher.flags:
+                allowed = self.families
+                self.families = matcher.flags if allowed is None else allowed & matcher.flags
         self._by_group = [(g, groups[g]) for g in _GROUP_ORDER if g in groups]
 
     def matches(self, event: _EventValues) -> bool:
@@ -317,7 +323,10 @@ class FingerprintRules:
         return len(self.rules)
 
     def first_match(self, event: _EventValues) -> FingerprintRule | None:
+        platform_family = event.family
         for rule in self.rules:
+            if rule.families is not None and platform_family not in rule.families:
+                continue
             if rule.matches(event):
                 return rule
         return None
@@ -334,6 +343,7 @@ def parse_rules(text: str, *, builtin: bool = False) -> FingerprintRules:
 
 
 def _parse_rule(line: str, line_no: int, builtin: bool) -> FingerprintRule:
+    check_quotes(line, line_no)
     parts = split_arrow(line)
     if parts is None:
         raise RuleSyntaxError("expected '->' between the matchers and the fingerprint", line_no)

@@ -26,7 +26,9 @@ _JAVA_REFLECTION_PREFIXES = (
     "sun.reflect.GeneratedMethodAccessor",
     "jdk.internal.reflect.GeneratedMethodAccessor",
 )
-_JS_UNKNOWN_FUNCTIONS = frozenset({"?", "<anonymous function>", "<anonymous>", "Anonymous function"})
+_JS_UNKNOWN_FUNCTIONS = frozenset(
+    {"?", "<anonymous function>", "<anonymous>", "Anonymous function"}
+)
 _JS_LOW_QUALITY_PATHS = frozenset({"[native code]", "native code", "eval code", "<anonymous>"})
 _MULTIPROCESSING_ARG_RE = re.compile(r"=\d+")
 
@@ -35,9 +37,53 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-# The same frames recur in event after event; their (immutable) child components are reused.
-_TEMPLATES: dict[tuple[Any, ...], tuple[list[Component | str | int], bool, str | None]] = {}
-_TEMPLATE_LIMIT = 20_000
+class FrameComponent(Component):
+    """A frame node whose children are final, so their leaves and dicts are computed once."""
+
+    __slots__ = ("child_dicts", "child_leaves")
+
+    def __init__(self, template: FrameTemplate) -> None:
+        super().__init__("frame", template.children, contributes=template.contributes,
+                         hint=template.hint)
+        self.child_leaves = template.leaves
+        self.child_dicts = template.dicts
+
+    def copy(self) -> FrameComponent:
+        clone = FrameComponent.__new__(FrameComponent)
+        clone.id, clone.values, clone.contributes = self.id, self.values, self.contributes
+        clone.hint, clone._hash = self.hint, None
+        clone.child_leaves, clone.child_dicts = self.child_leaves, self.child_dicts
+        return clone
+
+    def leaves(self, out: list[Any]) -> list[Any]:
+        if self.contributes:
+            out.extend(self.child_leaves)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": "frame", "contributes": self.contributes, "hint": self.hint,
+                "values": self.child_dicts}
+
+
+class FrameTemplate:
+    __slots__ = ("children", "contributes", "dicts", "hint", "leaves")
+
+    def __init__(self, node: Component) -> None:
+        self.children = node.values
+        self.contributes = node.contributes
+        self.hint = node.hint
+        leaves: list[Any] = []
+        for child in node.values:
+            if isinstance(child, Component):
+                child.leaves(leaves)
+        self.leaves = leaves
+        # Shared by every result that contains this frame: results are read-only.
+        self.dicts = [c.as_dict() for c in node.values if isinstance(c, Component)]
+
+
+# The same frames recur in event after event; their (final) child components are reused.
+_TEMPLATES: dict[tuple[Any, ...], FrameTemplate] = {}
+_TEMPLATE_LIMIT = 10_000
 
 
 def frame_component(frame: dict[str, Any], platform: str | None, ctx: GroupingContext) -> Component:
@@ -52,14 +98,13 @@ def frame_component(frame: dict[str, Any], platform: str | None, ctx: GroupingCo
     try:
         template = _TEMPLATES.get(key)
     except TypeError:  # an unhashable junk value: build without the cache
-        node = _build_frame_component(frame, platform, ctx)
-        return node
+        return FrameComponent(FrameTemplate(_build_frame_component(frame, platform, ctx)))
     if template is None:
-        node = _build_frame_component(frame, platform, ctx)
+        template = FrameTemplate(_build_frame_component(frame, platform, ctx))
         if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
             _TEMPLATES.clear()
-        template = _TEMPLATES[key] = (node.values, node.contributes, node.hint)
-    return Component("frame", template[0], contributes=template[1], hint=template[2])
+        _TEMPLATES[key] = template
+    return FrameComponent(template)
 
 
 def _build_frame_component(

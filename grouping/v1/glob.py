@@ -13,7 +13,11 @@ _META = frozenset("*?[\\")
 
 
 class Glob:
-    __slots__ = ("_test", "ignorecase", "path", "pattern")
+    """`match()` takes raw text; `test()` takes text already lowercased / slash-normalized
+    (as this glob's flags require), for callers that normalize once for many patterns.
+    `regex` is the equivalent regular expression source, for combining patterns."""
+
+    __slots__ = ("ignorecase", "path", "pattern", "regex", "test")
 
     def __init__(
         self, pattern: str, *, doublestar: bool = False, ignorecase: bool = False,
@@ -26,33 +30,52 @@ class Glob:
             pattern = pattern.replace("\\", "/")
         if ignorecase:
             pattern = pattern.lower()
-        self._test = _compile(pattern, doublestar)
+        self.test = _compile(pattern, doublestar)
+        self.regex = _translate(pattern, doublestar)
 
     def match(self, value: str) -> bool:
         if self.path:
             value = value.replace("\\", "/")
         if self.ignorecase:
             value = value.lower()
-        return self._test(value)
+        return self.test(value)
 
 
 def _compile(pattern: str, doublestar: bool) -> Callable[[str], bool]:
-    # Most rule patterns are literals or `prefix*`; skip the regex engine for those.
+    # Most rule patterns are literals or literal parts joined by match-anything stars
+    # (`**/site-packages/**`, `std::*`); plain string search beats the regex engine there.
     if not _META.intersection(pattern):
         return pattern.__eq__
-    if pattern in ("*", "**") and not (doublestar and pattern == "*"):
-        return _always
-    if pattern.endswith("**") and not _META.intersection(pattern[:-2]):
-        prefix = pattern[:-2]
-        return lambda value: value.startswith(prefix)
-    if not doublestar and pattern.endswith("*") and not _META.intersection(pattern[:-1]):
-        prefix = pattern[:-1]
-        return lambda value: value.startswith(prefix)
+    parts = _literal_parts(pattern, doublestar)
+    if parts is not None:
+        if len(parts) == 2 and not parts[1]:
+            prefix = parts[0]
+            return lambda value: value.startswith(prefix)
+        return lambda value: _match_parts(value, parts)
     regex = re.compile(_translate(pattern, doublestar), re.DOTALL)
     return lambda value: regex.fullmatch(value) is not None
 
 
-def _always(value: str) -> bool:
+def _literal_parts(pattern: str, doublestar: bool) -> list[str] | None:
+    """The literal parts if every wildcard in the pattern matches anything, else None."""
+    if "?" in pattern or "[" in pattern or "\\" in pattern:
+        return None
+    if doublestar and any(len(run) == 1 for run in re.findall(r"\*+", pattern)):
+        return None  # a single star stops at "/" here
+    return re.split(r"\*+", pattern)
+
+
+def _match_parts(value: str, parts: list[str]) -> bool:
+    first, last = parts[0], parts[-1]
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos = len(first)
+    for part in parts[1:-1]:
+        found = value.find(part, pos, end)
+        if found == -1:
+            return False
+        pos = found + len(part)
     return True
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 NATIVE_PLATFORMS = frozenset({"native", "c", "cocoa", "objc", "swift"})
 JAVASCRIPT_PLATFORMS = frozenset({"javascript", "node"})
 
+# Platform -> family; anything else is "other".
+FAMILIES = {p: "native" for p in NATIVE_PLATFORMS} | {p: "javascript" for p in JAVASCRIPT_PLATFORMS}
+
 _URL_PREFIXES = ("http:", "https:", "applewebdata:", "blob:")
 _URL_FRAME_PREFIXES = ("file:", "http:", "https:", "applewebdata:", "blob:")
 
 
 def family(platform: str | None) -> str:
     """`native`, `javascript` or `other`, the families stack-trace rules test."""
-    if platform in NATIVE_PLATFORMS:
-        return "native"
-    if platform in JAVASCRIPT_PLATFORMS:
-        return "javascript"
-    return "other"
+    return FAMILIES.get(platform or "", "other")
 
 
 def has_url_origin(path: str | None, *, file_is_url: bool) -> bool:

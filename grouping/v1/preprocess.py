@@ -71,37 +71,40 @@ def _prepare_stack(ref: StackRef, platform: str | None, rules: EnhancementRules)
     match_frames = []
     for frame in ref.frames:
         frame_platform = as_str(frame.get("platform")) or platform
-        _restore_client_in_app(frame)
+        data = frame.get("data")
+        if data.__class__ is dict and data.get("orig_in_app") is not None:
+            _restore_client_in_app(frame, data["orig_in_app"])
         if frame_platform in JAVASCRIPT_PLATFORMS:
             _normalize_javascript_frame(frame)
         elif frame_platform in _TRIMMED_PLATFORMS:
             _trim_function(frame, frame_platform)
         function = frame.get("function")
         match_frames.append(
-            MatchFrame(frame, platform, function if isinstance(function, str) else None)
+            MatchFrame(frame, platform, function if function.__class__ is str else None)
         )
     exception_data = ExceptionData(ref.exception)
     candidates = rules.candidates(match_frames)
-    rules.apply_modifications(match_frames, candidates, exception_data)
+    if candidates:
+        rules.apply_modifications(match_frames, candidates, exception_data)
     for match_frame in match_frames:
         if match_frame.frame.get("in_app") is None:
             set_in_app(match_frame, False)
     return PreparedStack(ref.frames, ref.exception, match_frames, candidates, exception_data)
 
 
-def _restore_client_in_app(frame: dict[str, Any]) -> None:
+def _restore_client_in_app(frame: dict[str, Any], original: Any) -> None:
     """Undo an earlier run's rules, so grouping the same event twice gives the same result."""
-    data = frame.get("data")
-    original = data.get("orig_in_app") if isinstance(data, dict) else None
-    if original is not None:
-        frame["in_app"] = None if original == -1 else bool(original)
+    frame["in_app"] = None if original == -1 else bool(original)
 
 
 def _normalize_javascript_frame(frame: dict[str, Any]) -> None:
     abs_path = frame.get("abs_path")
-    if not frame.get("module") and isinstance(abs_path, str):
-        if abs_path.startswith(_JS_MODULE_SOURCES):
-            frame["module"] = javascript_module(abs_path)
+    if (
+        not frame.get("module")
+        and isinstance(abs_path, str)
+        and abs_path.startswith(_JS_MODULE_SOURCES)
+    ):
+        frame["module"] = javascript_module(abs_path)
     filename = frame.get("filename")
     if isinstance(filename, str) and "?" in filename:
         frame["filename"] = filename.split("?", 1)[0]

@@ -42,6 +42,10 @@ def frames_of(stacktrace: Any) -> list[dict[str, Any]]:
     return [f for f in as_list(as_dict(stacktrace).get("frames")) if isinstance(f, dict)]
 
 
+def has_frames(stacktrace: Any) -> bool:
+    return any(isinstance(f, dict) for f in as_list(as_dict(stacktrace).get("frames")))
+
+
 def mechanism(exception: dict[str, Any]) -> dict[str, Any]:
     return as_dict(exception.get("mechanism"))
 
@@ -93,8 +97,8 @@ def crash_frame(
     frames: list[dict[str, Any]], accept: Callable[[dict[str, Any]], bool] | None = None
 ) -> dict[str, Any] | None:
     """The last in-app frame (closest to the crash), else the last frame."""
-    fallback = None
-    for frame in reversed(frames):
+    fallback: dict[str, Any] | None = None
+    for frame in frames[::-1]:
         if accept is not None and not accept(frame):
             continue
         if frame.get("in_app"):

@@ -17,7 +17,7 @@ from .frames import frame_component
 from .parameterization import normalize_message
 from .platforms import family, is_url
 from .preprocess import PreparedStack
-from .stacks import as_dict, as_list, as_str, exceptions, frames_of, is_synthetic, mechanism
+from .stacks import as_dict, as_list, as_str, exceptions, has_frames, is_synthetic, mechanism
 
 Variants = dict[str, Component]
 
@@ -119,9 +119,9 @@ class Strategies:
 
     def _stacktrace_strategy(self) -> Variants | None:
         stacktrace = self.event.get("stacktrace")
-        if not frames_of(stacktrace):
+        if not has_frames(stacktrace):
             return None
-        return postprocess_stack_variants(self.stacktrace_variants(stacktrace))
+        return postprocess_stack_variants(self.stacktrace_variants(as_dict(stacktrace)))
 
     # -- exceptions --------------------------------------------------------------------------
 
@@ -132,8 +132,8 @@ class Strategies:
             type_component.exclude("ignored because exception is synthetic")
         ns_error = _ns_error_component(exception)
         stacktrace = exception.get("stacktrace")
-        if frames_of(stacktrace):
-            stack_variants = self.stacktrace_variants(stacktrace)
+        if has_frames(stacktrace):
+            stack_variants = self.stacktrace_variants(as_dict(stacktrace))
         else:
             # Without a stack trace there is no system variant at all (as in Sentry).
             stack_variants = {"app": Component("stacktrace")}
@@ -148,11 +148,12 @@ class Strategies:
                 value.exclude("ignored because stacktrace takes precedence")
             if ns_error is not None and ns_error.contributes and value.contributes:
                 value.exclude("ignored because ns-error info takes precedence")
+            extra = [ns_error] if ns_error is not None else []
             if self.ctx.legacy_exception_child_order:
-                children: list[Component | str | int] = [stack, type_component, ns_error, value]
+                children = [stack, type_component, *extra, value]
             else:
-                children = [type_component, value, ns_error, stack]
-            variants[name] = Component("exception", [c for c in children if c is not None])
+                children = [type_component, value, *extra, stack]
+            variants[name] = Component("exception", children)
         return variants
 
     def _exception_strategy(self) -> Variants | None:
@@ -196,9 +197,9 @@ class Strategies:
 
     def _thread_variants(self, thread: dict[str, Any]) -> Variants:
         stacktrace = thread.get("stacktrace")
-        if not frames_of(stacktrace):
+        if not has_frames(stacktrace):
             return {"app": Component("threads", contributes=False, hint="thread has no stacktrace")}
-        variants = self.stacktrace_variants(stacktrace)
+        variants = self.stacktrace_variants(as_dict(stacktrace))
         wrapped = {name: Component("threads", [stack]) for name, stack in variants.items()}
         return postprocess_stack_variants(wrapped)
 
@@ -280,11 +281,10 @@ def postprocess_stack_variants(variants: Variants) -> Variants:
     with_stack = [name for name, c in variants.items() if _has_contributing_stacktrace(c)]
     if with_stack:
         suffix = f"but the {with_stack[0]} variant does" if len(with_stack) == 1 else "others do"
+        hint = f"ignored because this variant does not have a contributing stacktrace, {suffix}"
         for name, component in variants.items():
             if name not in with_stack:
-                component.exclude(
-                    f"ignored because this variant does not have a contributing stacktrace, {suffix}"
-                )
+                component.exclude(hint)
     return variants
 
 

@@ -35,7 +35,7 @@ def title_and_metadata(
     if values:
         main = _main_exception(values, main_exception_id)
         metadata = _error_metadata(event, main)
-        title = _error_title(metadata)
+        title = _error_title(metadata, _first_line(event) if is_synthetic(main) else "")
     else:
         logentry = as_dict(event.get("logentry"))
         message = (as_str(logentry.get("formatted")) or as_str(logentry.get("message")) or "")
@@ -49,7 +49,8 @@ def title_and_metadata(
 
 
 def _main_exception(values: list[dict[str, Any]], main_id: int | None) -> dict[str, Any]:
-    if main_id is not None:
+    # Id 0 is the root of an exception group; like Sentry, it does not override the default.
+    if main_id:
         for exception in values:
             if mechanism(exception).get("exception_id") == main_id:
                 return exception
@@ -84,10 +85,29 @@ def _fallback_frames(event: dict[str, Any]) -> list[dict[str, Any]]:
     return frames
 
 
-def _error_title(metadata: dict[str, Any]) -> str:
+# Function names that say nothing: a synthetic exception titled "?" helps nobody.
+_ANONYMOUS_FUNCTIONS = frozenset({"?", "<anonymous>", "<anonymous function>", "Anonymous function"})
+
+
+def _first_line(event: dict[str, Any]) -> str:
+    logentry = as_dict(event.get("logentry"))
+    message = (as_str(logentry.get("formatted")) or as_str(logentry.get("message")) or "").strip()
+    return truncate(message.splitlines()[0], MAX_TITLE_VALUE_LENGTH) if message else ""
+
+
+def _error_title(metadata: dict[str, Any], message: str = "") -> str:
     type_ = metadata.get("type")
     if type_ is None:
-        return metadata.get("function") or "<unknown>"
+        # A synthetic exception only carries a stack for a message (captureMessage with a
+        # stack trace, as @sentry/node 11 sends it): the message is the title. Errata's
+        # choice over Sentry, which falls back to the crash function even when it is "?".
+        if message:
+            return message
+        function = metadata.get("function")
+        if function and function not in _ANONYMOUS_FUNCTIONS:
+            return str(function)
+        value = metadata.get("value")
+        return truncate(value.splitlines()[0], MAX_TITLE_VALUE_LENGTH) if value else "<unknown>"
     value = metadata.get("value")
     if value:
         return f"{type_}: {truncate(value.splitlines()[0], MAX_TITLE_VALUE_LENGTH)}"

@@ -166,7 +166,7 @@ def test_example_c_successor_order_is_a_context_flag():
     assert successor not in result.hashes
 
 
-def test_example_a_duplicate_variant_is_marked():
+def test_example_a_has_only_an_app_variant():
     result = grouping.compute(exception_event("ValueError", "hello world"))
     # Without a stack there is only the app variant (Sentry's shape); its hash is the one.
     assert result.variants["app"]["hash"] == "b23ee1963904c2ca87b145febf94b66c"

@@ -119,3 +119,21 @@ def test_main_exception_titles_an_exception_group():
     assert result.main_exception_id == 1
     assert result.title == "TimeoutError: slow"
     assert result.metadata["type"] == "TimeoutError"
+
+
+def test_synthetic_exception_of_a_message_is_titled_by_the_message():
+    # @sentry/node 11 sends captureMessage as a synthetic exception plus the message.
+    import grouping
+
+    event = {
+        "platform": "node",
+        "logentry": {"formatted": "hello from node\nsecond line"},
+        "exception": {"values": [{
+            "value": "hello from node",
+            "mechanism": {"type": "generic", "handled": True, "synthetic": True},
+            "stacktrace": {"frames": [{"filename": "[eval]", "function": "?", "in_app": False}]},
+        }]},
+    }
+    assert grouping.compute(event).title == "hello from node"
+    del event["logentry"]
+    assert grouping.compute(event).title == "hello from node"

@@ -64,7 +64,7 @@ def test_create_token_prints_a_working_token(client, db):
 def test_admin_lists_every_model(client, db):
     staff = make_user("root", is_staff=True, is_superuser=True)
     client.force_login(staff)
-    ours = [m for m in apps.get_models() if m._meta.app_label in ("tracker", "ingest")]
+    ours = [m for m in apps.get_models() if m._meta.app_label in ("tracker", "alerts", "ingest")]
     assert ours
     missing = [m.__name__ for m in ours if not admin.site.is_registered(m)]
     assert not missing
