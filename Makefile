@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 # The whole suite runs twice: embedded (SQLite, filesystem broker, no Redis) and production-like
 # (PostgreSQL, Redis). Override these to point at other servers.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/errata
+TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST_WORKERS ?= 2
+# Each run gets its own databases and files, so several runs on one machine never collide.
+RUN_ID := $(shell date +%s%N | tail -c 10)
 
 .PHONY: setup run test lint test-sqlite test-postgres test-deps bench clean
 
@@ -46,12 +48,14 @@ lint: setup
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
 test-sqlite: test-deps
-	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL ERRATA_VAR_DIR=$(CURDIR)/var/test-sqlite \
+	@dir=$(CURDIR)/var/test-$(RUN_ID); trap 'rm -rf '$$dir EXIT; \
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL ERRATA_VAR_DIR=$$dir \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
 test-postgres: test-deps
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		CELERY_BROKER_URL=$(TEST_BROKER_URL) ERRATA_VAR_DIR=$(CURDIR)/var/test-postgres \
+	@dir=$(CURDIR)/var/test-$(RUN_ID); trap 'rm -rf '$$dir EXIT; \
+	DATABASE_URL=$(TEST_POSTGRES)/errata_$(RUN_ID) REDIS_URL=$(TEST_REDIS_URL) \
+		CELERY_BROKER_URL=$(TEST_BROKER_URL) ERRATA_VAR_DIR=$$dir \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -16,7 +17,6 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 MAX_ATTEMPTS = 5
-WAKE_FLAG = "ingest:digest-wake"
 WAKE_TTL_MS = 1000
 
 
@@ -37,7 +37,7 @@ def wake_digesters() -> None:
     client = get_redis()
     if client is not None:
         try:
-            if not client.set(WAKE_FLAG, b"1", nx=True, px=WAKE_TTL_MS):
+            if not client.set(_wake_flag(), b"1", nx=True, px=WAKE_TTL_MS):
                 return
         except Exception:
             logger.warning("redis unavailable; enqueueing a digest anyway", exc_info=True)
@@ -50,11 +50,15 @@ def wake_digesters() -> None:
         logger.warning("broker unavailable; the inbox sweep will pick this up", exc_info=True)
 
 
+def _wake_flag() -> str:
+    return f"{settings.REDIS_PREFIX}:digest-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
+
+
 def clear_wake_flag() -> None:
     client = get_redis()
     if client is not None:
         try:
-            client.delete(WAKE_FLAG)
+            client.delete(_wake_flag())
         except Exception:
             logger.warning("redis unavailable while clearing the wake flag", exc_info=True)
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -45,7 +46,7 @@ class Quota:
 
     @property
     def counter_key(self) -> str:
-        return f"quota:{self.id}:{self.bucket}"
+        return f"{settings.REDIS_PREFIX}:quota:{self.id}:{self.bucket}"
 
     @property
     def header_categories(self) -> tuple[str, ...]:

@@ -1,5 +1,4 @@
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -26,20 +25,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _isolate_test_worker(worker_id):
-    """Parallel test processes share the broker and Redis: give each its own queue and
-    Redis database so their messages and counters never mix."""
+def _isolate_test_worker():
+    """Test processes (and concurrent test runs) share the broker and Redis: give each its
+    own queue and Redis key prefix so their messages and counters never mix."""
     from tracker.celery import app
-    from tracker.redis_client import get_redis
 
-    app.conf.task_default_queue = f"errata-test-{worker_id}"
-    os.environ["CELERY_QUEUE"] = app.conf.task_default_queue  # for servers we start
-    if settings.REDIS_URL:
-        index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
-        settings.REDIS_URL = re.sub(r"/\d+$", "", settings.REDIS_URL) + f"/{8 + index}"
-        os.environ["REDIS_URL"] = settings.REDIS_URL
-        get_redis.cache_clear()
-        get_redis().flushdb()
+    token = f"errata-test-{os.getpid()}"
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE = token
+    settings.REDIS_PREFIX = token
+    # Servers and workers the tests start inherit the same isolation.
+    os.environ.update(CELERY_QUEUE=token, REDIS_PREFIX=token)
 
 
 def _free_port() -> int:

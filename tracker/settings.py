@@ -107,9 +107,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis serves rate-limit counters and the cache. Without it (embedded setups) counters live
 # in the database and the cache is per process.
 REDIS_URL = env_str("REDIS_URL", "")
+# Prefix of every key Errata writes to Redis: lets several installs share one Redis.
+REDIS_PREFIX = env_str("REDIS_PREFIX", "errata")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
