@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,6 +28,12 @@ def store(item: InboxItem) -> None:
     wake_digesters()
 
 
+# After a failed publish, don't try again for a while: a dead broker costs seconds per
+# attempt, and ingest must keep answering fast. The sweep enqueues what waits meanwhile.
+BROKER_RETRY_AFTER = 10.0
+_broker_down_until = 0.0
+
+
 def wake_digesters() -> None:
     """Enqueue a digest unless one is already due to run.
 
@@ -34,6 +41,9 @@ def wake_digesters() -> None:
     looks for work, so a row committed after that look sets the flag again and gets its own
     wake-up. Without Redis every accepted envelope enqueues one (cheap on one machine).
     """
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return
     client = get_redis()
     if client is not None:
         try:
@@ -47,6 +57,7 @@ def wake_digesters() -> None:
         tasks.digest.apply_async(retry=False)
     except Exception:
         # The row is committed: the periodic sweep will enqueue it once the broker is back.
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
         logger.warning("broker unavailable; the inbox sweep will pick this up", exc_info=True)
 
 

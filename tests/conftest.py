@@ -1,9 +1,4 @@
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from django.conf import settings
@@ -37,47 +32,16 @@ def _isolate_test_worker():
     os.environ.update(CELERY_QUEUE=token, REDIS_PREFIX=token)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def errata_server(django_db_setup, django_db_blocker, _isolate_test_worker):
     """A real gunicorn serving Errata on the test database: what SDKs talk to in tests.
 
     Django's own test server cannot read chunked request bodies, which @sentry/node sends.
     """
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "PORT": str(port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "4", "--log-level", "warning"],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=15)
+    from tests.live import running_server
+
+    with running_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
