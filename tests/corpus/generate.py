@@ -11,7 +11,6 @@ regenerating).
 
 from __future__ import annotations
 
-import brotli
 import gzip
 import http.server
 import json
@@ -21,6 +20,8 @@ import sys
 import threading
 import zlib
 from pathlib import Path
+
+import brotli
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "envelopes"
@@ -32,7 +33,8 @@ import sys, uuid, logging
 import sentry_sdk
 from sentry_sdk.integrations.logging import LoggingIntegration
 sentry_sdk.init(sys.argv[1], default_integrations=False, release="shop@1.4.2",
-                environment="production", integrations=[LoggingIntegration(event_level=logging.ERROR)])
+                environment="production",
+                integrations=[LoggingIntegration(event_level=logging.ERROR)])
 
 def case(name):
     sentry_sdk.get_isolation_scope().set_tag("corpus_case", name)
@@ -150,7 +152,7 @@ function total(cart) { return cart.items.reduce((sum, item) => sum + item.price,
 class Capture(http.server.BaseHTTPRequestHandler):
     bodies: list[bytes] = []
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             raw = b""
             while True:
