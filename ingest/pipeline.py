@@ -20,8 +20,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce, Greatest
 
 import grouping
 from ingest import assign, inbox, quotas, regressions, severity, side_items, store_events
@@ -309,8 +309,11 @@ def _discard(events: list[Prepared]) -> list[OutcomeRecord]:
     """Events whose hash was discarded: count them on the fingerprint, emit FILTERED."""
     outcomes = []
     for p in events:
+        # Coalesce: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST ignores it.
+        seen = Value(p.timestamp, DateTimeField())
         DiscardedFingerprint.objects.filter(pk=p.discarded_id).update(
-            times_seen=F("times_seen") + 1, last_seen=Greatest(F("last_seen"), p.timestamp)
+            times_seen=F("times_seen") + 1,
+            last_seen=Greatest(Coalesce(F("last_seen"), seen), seen),
         )
         outcomes.append(_outcome(p.item, p.project, Outcome.FILTERED, "discarded-hash", 1))
         outcomes += [
