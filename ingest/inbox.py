@@ -21,10 +21,25 @@ MAX_ATTEMPTS = 5
 WAKE_TTL_MS = 1000
 
 
+_STORED_FIELDS = ("project_id", "key_id", "kind", "event_id", "received", "meta", "payload",
+                  "attachments", "attempts", "error")
+
+
 def store(item: InboxItem) -> None:
-    """Persist one accepted envelope (one INSERT, committed before we answer), then wake a
-    digester. A duplicate event id still waiting in the inbox inserts nothing."""
-    InboxItem.objects.bulk_create([item], ignore_conflicts=True)
+    """Persist one accepted envelope, then wake a digester.
+
+    One statement in autocommit: committed (and on PostgreSQL flushed to the WAL) before we
+    answer. bulk_create would wrap it in BEGIN/COMMIT, three round trips instead of one.
+    A duplicate event id still waiting in the inbox inserts nothing.
+    """
+    fields = [InboxItem._meta.get_field(name) for name in _STORED_FIELDS]
+    params = [f.get_db_prep_save(f.pre_save(item, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {InboxItem._meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING",
+            params,
+        )
     wake_digesters()
 
 

@@ -29,7 +29,7 @@ def handle(events: list[Prepared]) -> list[StateChange]:
         by_issue[p.issue_id].append(p)
     issues = Issue.objects.filter(
         pk__in=by_issue, status__in=(Issue.Status.RESOLVED, Issue.Status.IGNORED)
-    ).select_related("resolved_in_release")
+    ).select_related("resolved_in_release").order_by("pk")
     changes = []
     for issue in issues:
         group = by_issue[issue.pk]

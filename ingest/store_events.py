@@ -76,7 +76,9 @@ def update_issues(events: list[Prepared]) -> None:
     by_issue: dict[int, list[Prepared]] = defaultdict(list)
     for p in events:
         by_issue[p.issue_id].append(p)
-    for issue_id, group in by_issue.items():
+    # Every writer locks issue rows in id order: two batches touching the same issues in
+    # different orders would otherwise deadlock on PostgreSQL.
+    for issue_id, group in sorted(by_issue.items()):
         latest = max(group, key=lambda p: p.timestamp)
         first = min(p.timestamp for p in group)
         worst = max(group, key=lambda p: _HANDLING_RANK[p.handling]).handling
@@ -118,7 +120,7 @@ def count_hours(events: list[Prepared]) -> None:
     counts = Counter((p.issue_id, _hour(p.timestamp)) for p in events)
     _upsert(
         IssueHourlyCount, ("issue_id", "hour", "count"), ("issue_id", "hour"),
-        [(issue, hour, n) for (issue, hour), n in counts.items()],
+        [(issue, hour, n) for (issue, hour), n in sorted(counts.items())],
         "count = {t}.count + excluded.count",
     )
 
@@ -152,17 +154,19 @@ def count_tags(events: list[Prepared]) -> dict[int, int]:
     _upsert(
         IssueTag, ("issue_id", "key", "value", "times_seen", "first_seen", "last_seen"),
         ("issue_id", "key", "value"),
-        [(i, k, v, n, first, last) for (i, k, v), (n, first, last) in stats.items()],
+        [(i, k, v, n, first, last) for (i, k, v), (n, first, last) in sorted(stats.items())],
         "times_seen = {t}.times_seen + excluded.times_seen, "
         "last_seen = CASE WHEN excluded.last_seen > {t}.last_seen THEN excluded.last_seen "
         "ELSE {t}.last_seen END",
     )
-    for issue_id, n in new_users.items():
+    for issue_id, n in sorted(new_users.items()):
         Issue.objects.filter(pk=issue_id).update(users_seen=F("users_seen") + n)
     return dict(new_users)
 
 
 def _upsert(model, columns, conflict, rows, update_sql: str) -> None:
+    """Multi-row upsert; callers pass rows sorted by key so that concurrent batches take
+    row locks in the same order."""
     if not rows:
         return
     table = model._meta.db_table
