@@ -14,18 +14,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import (
-    BigIntegerField,
-    Case,
-    CharField,
-    DateTimeField,
-    F,
-    PositiveSmallIntegerField,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.functions import Greatest, Least
+from django.db.models import F
 
 from ingest.prepared import Prepared
 from tracker.models import Event, Handling, Issue, IssueHourlyCount, IssueTag
@@ -71,45 +60,65 @@ _HANDLING_RANK = {Handling.HANDLED: 0, Handling.UNHANDLED: 1, Handling.CRASH: 2}
 
 
 def update_issues(events: list[Prepared]) -> None:
-    """One UPDATE per touched issue: counts, first/last seen, and the latest event's level,
-    culprit and release. Handling and priority only ever escalate."""
+    """Counts, first/last seen, and the latest event's level, culprit and release for every
+    touched issue, in two statements whatever their number: lock the rows in id order (two
+    batches touching the same issues in different orders would otherwise deadlock on
+    PostgreSQL), then one UPDATE from a VALUES list. Handling and priority only escalate;
+    level, culprit and release follow the newest event, by event time."""
     by_issue: dict[int, list[Prepared]] = defaultdict(list)
     for p in events:
         by_issue[p.issue_id].append(p)
-    # Every writer locks issue rows in id order: two batches touching the same issues in
-    # different orders would otherwise deadlock on PostgreSQL.
-    for issue_id, group in sorted(by_issue.items()):
+    if not by_issue:
+        return
+    ids = sorted(by_issue)
+    list(Issue.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list(
+        "pk", flat=True))
+    rows = []
+    for issue_id in ids:
+        group = by_issue[issue_id]
         latest = max(group, key=lambda p: p.timestamp)
-        first = min(p.timestamp for p in group)
         worst = max(group, key=lambda p: _HANDLING_RANK[p.handling]).handling
-        is_latest = Q(last_seen__lte=latest.timestamp)
-        small = PositiveSmallIntegerField()
-        changes = {
-            "times_seen": F("times_seen") + len(group),
-            "last_seen": Greatest(F("last_seen"), Value(latest.timestamp, DateTimeField())),
-            "first_seen": Least(F("first_seen"), Value(first, DateTimeField())),
-            "level": Case(When(is_latest, then=Value(latest.level, small)), default=F("level"),
-                          output_field=small),
-            "culprit": Case(
-                When(is_latest, then=Value(latest.culprit[:256], CharField())),
-                default=F("culprit"), output_field=CharField(),
-            ),
-            "priority": Greatest(F("priority"), Value(max(p.priority for p in group), small),
-                                 output_field=small),
-        }
-        if worst != Handling.HANDLED:
-            stronger = [h for h, rank in _HANDLING_RANK.items()
-                        if rank < _HANDLING_RANK[worst]]
-            changes["handling"] = Case(
-                When(handling__in=stronger, then=Value(worst, CharField())),
-                default=F("handling"), output_field=CharField(),
-            )
-        if latest.release_id is not None:
-            changes["last_release_id"] = Case(
-                When(is_latest, then=Value(latest.release_id, BigIntegerField())),
-                default=F("last_release_id"), output_field=BigIntegerField(),
-            )
-        Issue.objects.filter(pk=issue_id).update(**changes)
+        rows.append((
+            issue_id, len(group), _db_time(min(p.timestamp for p in group)),
+            _db_time(latest.timestamp), latest.level, latest.culprit[:256],
+            max(p.priority for p in group), _HANDLING_RANK[worst], str(worst),
+            latest.release_id,
+        ))
+    pg = connection.vendor == "postgresql"
+    greatest, least = ("GREATEST", "LEAST") if pg else ("MAX", "MIN")
+
+    def cast(column: str, pg_type: str) -> str:
+        # PostgreSQL types VALUES columns from their literals (NULL and dates are text);
+        # SQLite needs no casts, and a CAST there would change the stored text's affinity.
+        return f"CAST(v.{column} AS {pg_type})" if pg else f"v.{column}"
+
+    t = Issue._meta.db_table
+    newer = f"{t}.last_seen <= {cast('last', 'timestamptz')}"
+    current_rank = (f"(CASE {t}.handling WHEN 'crash' THEN 2 WHEN 'unhandled' THEN 1 "
+                    "ELSE 0 END)")
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    sql = (
+        f"WITH v (id, n, first, last, level, culprit, priority, rank, handling, release) "  # noqa: S608 (constants and column names only)
+        f"AS (VALUES {values}) "
+        f"UPDATE {t} SET "
+        f"times_seen = {t}.times_seen + {cast('n', 'bigint')}, "
+        f"first_seen = {least}({t}.first_seen, {cast('first', 'timestamptz')}), "
+        f"last_seen = {greatest}({t}.last_seen, {cast('last', 'timestamptz')}), "
+        f"level = CASE WHEN {newer} THEN {cast('level', 'smallint')} ELSE {t}.level END, "
+        f"culprit = CASE WHEN {newer} THEN {cast('culprit', 'varchar')} ELSE {t}.culprit END, "
+        f"last_release_id = CASE WHEN {newer} AND v.release IS NOT NULL "
+        f"THEN {cast('release', 'bigint')} ELSE {t}.last_release_id END, "
+        f"priority = {greatest}({t}.priority, {cast('priority', 'smallint')}), "
+        f"handling = CASE WHEN {cast('rank', 'int')} > {current_rank} "
+        f"THEN {cast('handling', 'varchar')} ELSE {t}.handling END "
+        f"FROM v WHERE {t}.id = {cast('id', 'bigint')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+def _db_time(moment: datetime):
+    return Issue._meta.get_field("last_seen").get_db_prep_save(moment, connection)
 
 
 def _hour(moment: datetime) -> datetime:
