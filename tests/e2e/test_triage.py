@@ -5,7 +5,6 @@ import re
 import textwrap
 
 import pytest
-from django.core.management import call_command
 
 from tests.e2e.conftest import sign_in
 from tests.factories import make_org, make_project, make_user
@@ -14,7 +13,6 @@ from tracker.models import DiscardedFingerprint, Event, Issue
 
 # The live server's WhiteNoise indexes STATIC_ROOT once, when it starts; collect the CSS and
 # htmx at import, before any test starts that server, so the browser gets them.
-call_command("collectstatic", interactive=False, verbosity=0)
 
 pytestmark = [
     pytest.mark.e2e,

@@ -154,7 +154,7 @@ def test_list_query_count_does_not_grow_with_rows(signed_in, project, django_ass
 
 
 def test_bulk_resolve_without_js_redirects_back(signed_in, project):
-    a, b, c = (make_issue(project, t) for t in "abc")
+    a, b, _ = (make_issue(project, t) for t in "abc")
     back = url(project, sort="events")
     response = signed_in.post(
         reverse("issues:actions", args=[project.organization.slug]),

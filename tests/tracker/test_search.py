@@ -47,7 +47,8 @@ def issues(project, user, org):
         "db": make_issue(project, "OperationalError: database is locked",
                          culprit="shop.db in connect", level=Level.ERROR, times_seen=120,
                          first_seen=NOW - timedelta(days=10), last_seen=NOW,
-                         search_text="OperationalError shop.db connect open_pool"),
+                         search_text="OperationalError: database is locked shop.db in connect "
+                                     "open_pool"),
         "warn": make_issue(project, "Slow checkout", level=Level.WARNING, times_seen=3,
                            first_seen=NOW - timedelta(hours=2), last_seen=NOW,
                            handling=Handling.UNHANDLED, first_release=release),

@@ -116,6 +116,8 @@ class Issue(models.Model):
         indexes = [
             models.Index(fields=["project", "status", "-last_seen"], name="issue_list_last_seen"),
             models.Index(fields=["project", "-last_seen"], name="issue_last_seen"),
+            # The organization-wide list: one status, newest first, across projects.
+            models.Index(fields=["status", "-last_seen"], name="issue_status_last_seen"),
         ]
 
     def __str__(self) -> str:

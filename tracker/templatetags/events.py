@@ -1,0 +1,160 @@
+"""Shaping a stored event (normalized Sentry JSON) for the event templates.
+
+Everything here returns plain data; the templates print it with autoescaping on, so event
+content (messages, tags, variables, source lines) is always text, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django import template
+
+from tracker.models import Level
+
+register = template.Library()
+
+
+def _frames(stacktrace: Any) -> list[dict]:
+    frames = (stacktrace or {}).get("frames") if isinstance(stacktrace, dict) else None
+    if not isinstance(frames, list):
+        return []
+    shaped = [_frame(f) for f in frames if isinstance(f, dict)]
+    if shaped and not any(f["in_app"] for f in shaped):
+        # No frame is the app's own: show the one that raised rather than hide everything.
+        shaped[-1]["open"] = True
+    return shaped
+
+
+def _frame(frame: dict) -> dict:
+    lineno = frame.get("lineno") if isinstance(frame.get("lineno"), int) else None
+    pre = [str(line) for line in frame.get("pre_context") or []]
+    post = [str(line) for line in frame.get("post_context") or []]
+    lines = []
+    if frame.get("context_line") is not None:
+        start = (lineno - len(pre)) if lineno else None
+        texts = [*pre, str(frame["context_line"]), *post]
+        for offset, text in enumerate(texts):
+            lines.append({
+                "number": start + offset if start is not None else "",
+                "text": text,
+                "current": offset == len(pre),
+            })
+    in_app = frame.get("in_app") is True
+    variables = frame.get("vars") if isinstance(frame.get("vars"), dict) else {}
+    return {
+        "filename": frame.get("filename") or frame.get("abs_path") or frame.get("module") or "?",
+        "module": frame.get("module") or "",
+        "function": frame.get("function") or frame.get("raw_function") or "?",
+        "lineno": lineno,
+        "colno": frame.get("colno"),
+        "in_app": in_app,
+        "open": in_app,
+        "lines": lines,
+        "vars": sorted(variables.items()),
+        "package": frame.get("package") or "",
+    }
+
+
+@register.simple_tag
+def exceptions(data: dict) -> list[dict]:
+    """The exception chain, cause first: SDKs send values oldest first, as Sentry shows them."""
+    values = ((data or {}).get("exception") or {}).get("values") or []
+    chain = []
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        mechanism = value.get("mechanism") if isinstance(value.get("mechanism"), dict) else {}
+        chain.append({
+            "type": value.get("type") or "Error",
+            "value": value.get("value") or "",
+            "module": value.get("module") or "",
+            "mechanism": mechanism.get("type") or "",
+            "handled": mechanism.get("handled"),
+            "frames": _frames(value.get("stacktrace")),
+        })
+    return chain
+
+
+@register.simple_tag
+def threads(data: dict) -> list[dict]:
+    """Thread stack traces, only when there is no exception to show (crash reports)."""
+    if ((data or {}).get("exception") or {}).get("values"):
+        return []
+    result = []
+    for thread in ((data or {}).get("threads") or {}).get("values") or []:
+        if isinstance(thread, dict) and thread.get("stacktrace"):
+            result.append({
+                "name": thread.get("name") or f"Thread {thread.get('id', '')}",
+                "crashed": bool(thread.get("crashed")),
+                "frames": _frames(thread.get("stacktrace")),
+            })
+    result.sort(key=lambda t: not t["crashed"])
+    return result
+
+
+@register.filter
+def message(data: dict) -> str:
+    logentry = (data or {}).get("logentry")
+    if isinstance(logentry, dict):
+        return str(logentry.get("formatted") or logentry.get("message") or "")
+    return str((data or {}).get("message") or "")
+
+
+@register.filter
+def pairs(value: Any) -> list[tuple[str, Any]]:
+    """Tags, headers and the like arrive as a dict or a list of [key, value] pairs."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [(str(item[0]), item[1]) for item in value
+                if isinstance(item, list | tuple) and len(item) == 2]
+    return []
+
+
+@register.filter
+def pretty(value: Any) -> str:
+    """Strings as they are, everything else as indented JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@register.filter
+def is_scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+@register.filter
+def timestamp(value: Any) -> datetime | None:
+    """Breadcrumb timestamps are epoch seconds once normalized; ISO strings are accepted."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+@register.filter
+def breadcrumbs(data: dict) -> list[dict]:
+    crumbs = ((data or {}).get("breadcrumbs") or {})
+    values = crumbs.get("values") if isinstance(crumbs, dict) else crumbs
+    return [c for c in values or [] if isinstance(c, dict)]
+
+
+@register.filter
+def level_name(value: int) -> str:
+    try:
+        return Level(value).label
+    except ValueError:
+        return str(value)
+
+
+@register.filter
+def raw_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str)

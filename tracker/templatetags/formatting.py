@@ -1,0 +1,38 @@
+"""Compact numbers and ages for dense tables: `1.2k`, `3h ago`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+_STEPS = ((60, "s", 1), (3600, "m", 60), (86400, "h", 3600), (86400 * 30, "d", 86400),
+          (86400 * 365, "mo", 86400 * 30))
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    seconds = max(0, int((timezone.now() - moment).total_seconds()))
+    if seconds < 10:
+        return "just now"
+    for limit, unit, size in _STEPS:
+        if seconds < limit:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds // (86400 * 365)}y ago"
+
+
+@register.filter
+def compact(number: int | None) -> str:
+    if number is None:
+        return "0"
+    for size, suffix in ((1_000_000_000, "b"), (1_000_000, "m"), (1_000, "k")):
+        if number >= size:
+            value = number / size
+            text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
+            return text.removesuffix(".0") + suffix
+    return str(number)
