@@ -1,3 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tracker.views import project_keys, projects, stats
+
+_P = "<slug:org_slug>/<slug:project_slug>"
+
+urlpatterns = [
+    path(f"{_P}/settings/", projects.general, name="project-settings"),
+    path(f"{_P}/settings/sample-event/", projects.sample_event, name="project-sample-event"),
+    path(f"{_P}/settings/sample-event/status/", projects.sample_event_status,
+         name="project-sample-status"),
+    path(f"{_P}/settings/keys/", project_keys.keys, name="project-keys"),
+    path(f"{_P}/settings/keys/<int:key_id>/active/", project_keys.key_active,
+         name="project-key-active"),
+    path(f"{_P}/settings/keys/<int:key_id>/rate-limit/", project_keys.key_rate_limit,
+         name="project-key-rate-limit"),
+    path(f"{_P}/settings/keys/<int:key_id>/rotate/", project_keys.key_rotate,
+         name="project-key-rotate"),
+    path(f"{_P}/settings/grouping/", projects.rules, name="project-rules"),
+    path(f"{_P}/settings/discarded/", projects.discarded, name="project-discarded"),
+    path(f"{_P}/settings/discarded/<int:fingerprint_id>/undo/", projects.undiscard,
+         name="project-undiscard"),
+    path(f"{_P}/stats/", stats.stats, name="project-stats"),
+]

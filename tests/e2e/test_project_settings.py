@@ -1,10 +1,16 @@
 """Project settings in a real browser: keys, and the sample event reaching the issue list."""
 
 import pytest
+from django.core.management import call_command
 
 from tests.e2e.conftest import sign_in
 from tests.factories import make_org, make_project, make_user
-from tracker.models import Event, ProjectKey
+from tracker.discards import discard_issues
+from tracker.models import DiscardedFingerprint, Event, ProjectKey
+
+# The live server's WhiteNoise indexes STATIC_ROOT when it starts: collect the CSS and htmx
+# before any test starts it (htmx does the polling and the row swaps checked here).
+call_command("collectstatic", interactive=False, verbosity=0)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,6 +40,9 @@ def test_keys_and_sample_event(errata_server, page, screenshot):
     row.get_by_role("button", name="Disable").click()
     page.wait_for_selector(f"#key-{key.pk}.disabled")
     assert page.locator(f"#key-{key.pk} .badge").inner_text() == "Disabled"
+    # Swapped in place (the row says so), not reloaded (no page message).
+    assert "disabled" in page.locator(f"#key-{key.pk} .saved").inner_text()
+    assert page.locator(".messages").inner_text() == "Key “Browser SDK” created."
     key.refresh_from_db()
     assert not key.is_active
     screenshot("project_settings_keys")
@@ -41,16 +50,36 @@ def test_keys_and_sample_event(errata_server, page, screenshot):
     # Send a sample event and watch it arrive.
     page.goto(settings)
     page.get_by_role("button", name="Send a sample event").click()
-    page.wait_for_selector("text=waiting for the worker", state="attached")
+    page.wait_for_selector(".messages >> text=Sample event")
     page.wait_for_selector("#sample-status .status.ok", timeout=30_000)
     event = Event.objects.get(project=project)
     assert event.issue.qualified_short_id in page.locator("#sample-status").inner_text()
     screenshot("project_settings_general")
 
-    # The sample issue is in the project's issue list.
+    # The status links to the sample issue, which is also in the project's issue list.
+    page.locator("#sample-status a").click()
+    page.wait_for_url(f"**/acme/issues/{event.issue_id}/")
+    assert page.get_by_text("KeyError").first.is_visible()
     page.goto(f"{errata_server}/acme/shop/issues/")
     assert page.get_by_text("KeyError: 'NZ'").first.is_visible()
 
     page.goto(f"{errata_server}/acme/shop/stats/")
     page.wait_for_selector("svg .o-accepted")
     screenshot("project_stats")
+
+    # A rule with a syntax error is refused with its line.
+    page.goto(settings + "grouping/")
+    page.fill("textarea[name=fingerprint_rules]", "error.type:DatabaseError -> db\nbroken rule")
+    page.get_by_role("button", name="Save rules").click()
+    assert "Line 2:" in page.locator(".errorlist").first.inner_text()
+    screenshot("project_settings_rules")
+
+    # Discarded issues are listed with their counts; undo removes the row in place.
+    discard_issues([event.issue], None)
+    page.goto(settings + "discarded/")
+    row = page.locator("tbody tr")
+    assert "KeyError: 'NZ'" in row.inner_text()
+    screenshot("project_settings_discarded")
+    row.get_by_role("button", name="Undo").click()
+    row.wait_for(state="detached")
+    assert not DiscardedFingerprint.objects.filter(project=project).exists()

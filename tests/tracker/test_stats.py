@@ -47,8 +47,9 @@ def test_totals_per_category_outcome_and_window(client, user, project):
     response = client.get(_url(project))
     assert response.status_code == 200
     html = response.content.decode()
-    # Columns: accepted, filtered, rate limited, invalid, client discard, abuse; 24 h then 30 d.
-    assert _cells(html, "error") == ["5", "12", "2", "2", "0", "4", "1", "1", "3", "3", "0", "0"]
+    # Columns: accepted, filtered, rate limited, invalid, client discard; 24 h then 30 d.
+    assert _cells(html, "error") == ["5", "12", "2", "2", "0", "4", "1", "1", "3", "3"]
+    assert "Abuse" not in html
     assert _cells(html, "attachment")[:2] == ["2.0 KB", "2.0 KB"]
     assert "discarded-hash" in html and "key_quota" in html and "queue_overflow" in html
     assert "<svg" in html

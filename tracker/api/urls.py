@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tracker.api import views
+
+urlpatterns = [
+    path("organizations/<slug:org_slug>/projects/", views.organization_projects,
+         name="api-organization-projects"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/issues/", views.project_issues,
+         name="api-project-issues"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
+         views.project_event, name="api-project-event"),
+]

@@ -1,0 +1,122 @@
+"""The read API, shaped like Sentry's (`/api/0/...`), scoped to the token user's organizations.
+
+Objects of other organizations are 404s, exactly like objects that don't exist. Issue lists
+page with keyset cursors in a `Link` header, the way Sentry's clients expect: each link says
+whether it has results (`results="true"`) and carries its cursor.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, Q
+from django.http import Http404
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker import search
+from tracker.access import get_membership, get_project
+from tracker.api import serializers
+from tracker.api.pagination import Cursor, link_header
+from tracker.models import Event, Issue, IssueActivity, Project
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+DEFAULT_QUERY = "is:unresolved"
+# `sort` values as Sentry names them, and the column each orders by (descending).
+SORTS = {"date": "last_seen", "new": "first_seen", "freq": "times_seen", "user": "users_seen"}
+
+
+@api_view(["GET"])
+def organization_projects(request: Request, org_slug: str) -> Response:
+    membership = get_membership(request.user, org_slug)
+    projects = (
+        Project.objects.filter(organization=membership.organization)
+        .select_related("organization")
+        .order_by("slug")
+    )
+    return Response([serializers.serialize_project(p) for p in projects])
+
+
+@api_view(["GET"])
+def project_event(request: Request, org_slug: str, project_slug: str, event_id: str) -> Response:
+    project = get_project(request.user, org_slug, project_slug)
+    try:
+        wanted = uuid.UUID(event_id)
+    except ValueError:
+        raise Http404("No such event.") from None
+    event = Event.objects.filter(project=project, event_id=wanted).first()
+    if event is None:
+        raise Http404("No such event.")
+    return Response(serializers.serialize_event(event))
+
+
+@api_view(["GET"])
+def project_issues(request: Request, org_slug: str, project_slug: str) -> Response:
+    project = get_project(request.user, org_slug, project_slug)
+    limit = _limit(request)
+    sort = request.query_params.get("sort", "date")
+    column = SORTS.get(sort)
+    if column is None:
+        raise ParseError(f"sort must be one of {', '.join(SORTS)}")
+    cursor = Cursor.parse(request.query_params.get("cursor"))
+
+    issues = (
+        Issue.objects.filter(project=project)
+        .exclude(status=Issue.Status.MERGED)
+        .filter(_query_filter(request))
+        .select_related("project__organization", "assignee", "assignee_team",
+                        "resolved_in_release")
+    )
+    page, has_more = _page(issues, column, cursor, limit)
+    comments = _comment_counts(page)
+    response = Response([serializers.serialize_issue(i, comments.get(i.pk, 0)) for i in page])
+    response["Link"] = link_header(request, page, column, cursor, has_more)
+    return response
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit") or request.query_params.get("per_page")
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ParseError(f"limit must be between 1 and {MAX_LIMIT}")
+    return int(raw)
+
+
+def _query_filter(request: Request) -> Q:
+    query = request.query_params.get("query")
+    parsed = search.parse(DEFAULT_QUERY if query is None else query)
+    condition = search.to_filter(parsed, request.user)
+    if parsed.errors:
+        raise ParseError("; ".join(parsed.errors))
+    return condition
+
+
+def _page(issues, column: str, cursor: Cursor | None, limit: int) -> tuple[list[Issue], bool]:
+    """One page after (or, for a previous-page cursor, before) the cursor's position, in
+    (column, id) descending order; fetch one more row to know whether there is more."""
+    if cursor is None:
+        rows = list(issues.order_by(f"-{column}", "-id")[: limit + 1])
+        return rows[:limit], len(rows) > limit
+    value = cursor.value_for(column)
+    if cursor.is_prev:
+        after = Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": cursor.id})
+        rows = list(issues.filter(after).order_by(column, "id")[: limit + 1])
+        return list(reversed(rows[:limit])), len(rows) > limit
+    before = Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": cursor.id})
+    rows = list(issues.filter(before).order_by(f"-{column}", "-id")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def _comment_counts(page: list[Issue]) -> dict[int, int]:
+    if not page:
+        return {}
+    rows = (
+        IssueActivity.objects.filter(issue__in=page, kind=IssueActivity.Kind.COMMENT)
+        .values("issue_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["issue_id"]: row["n"] for row in rows}
