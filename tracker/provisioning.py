@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.text import slugify
 
+from tracker.alerts.defaults import create_default_rules
 from tracker.models import Member, Organization, Project, ProjectKey, Team
 
 
@@ -26,6 +27,7 @@ def create_project(
     )
     project.teams.set(teams or org.teams.all()[:1])
     ProjectKey.objects.create(project=project, label="Default")
+    create_default_rules(project)
     return project
 
 

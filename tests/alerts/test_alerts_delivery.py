@@ -269,3 +269,12 @@ def test_two_workers_evaluating_the_same_events_fire_once(project, monkeypatch):
     assert Firing.objects.filter(rule=rule).count() == 1
     assert Notification.objects.filter(rule=rule).count() == 1
     assert Firing.objects.get().reasons[0].startswith("3 events")
+
+
+def test_redirects_are_not_followed(issue, webhooks):
+    webhooks.answer("/moved", 302)
+    (n,) = fire_once(issue, hook(webhooks, "/moved"))
+    assert delivery.deliver(n.pk) == "failed"
+    n.refresh_from_db()
+    assert "redirects are not followed" in n.result
+    assert len(webhooks.requests) == 1

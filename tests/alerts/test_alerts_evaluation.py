@@ -291,3 +291,15 @@ def test_events_of_deleted_issues_are_skipped(issue):
     event = payload(issue)
     issue.delete()
     assert evaluate_events([event]) == []
+
+
+def test_a_batch_costs_a_handful_of_queries_whatever_its_size(project,
+                                                              django_assert_max_num_queries):
+    issues = [factories.make_issue(project, f"Error {i}") for i in range(3)]
+    make_rule(project, "storm", conditions=[("event_frequency", 1000, 5)], actions=[WEBHOOK])
+    make_rule(project, "users", conditions=[("unique_users", 1000, 1440)], actions=[WEBHOOK])
+    events = [payload(issues[i % 3], user_key=f"id:{i}") for i in range(100)]
+    # Rules and their parts (4); counters: marker and increments, in savepoints here (7);
+    # issues (1); one query per window: 5 minutes, 1 hour, 1 day (3). Nothing fires.
+    with django_assert_max_num_queries(15):
+        assert evaluate_events(events) == []

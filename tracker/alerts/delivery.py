@@ -1,0 +1,122 @@
+"""Sending notifications: the rows are the queue.
+
+A delivery claims its row with a conditional UPDATE (pending and due, or sending with an
+expired lease -> sending, with a fresh token), so two workers handed the same id never both
+send. The result is written back only by the holder of the token. Failures are retried with
+exponential backoff up to MAX_ATTEMPTS; then the row is marked failed with the error, for the
+firing log. Nothing is disabled: a failing action keeps being tried on later firings.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tracker.alerts import messages
+from tracker.alerts.models import Notification
+from tracker.alerts.transports import PermanentError, sender
+
+logger = logging.getLogger(__name__)
+
+# Longer than any send can take (HTTP timeout 10 s, SMTP 15 s per step and recipient), so an
+# expired lease means the worker died.
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=1)
+SWEEP_LIMIT = 500
+
+Status = Notification.Status
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt: 30 s, 1 min, 2 min, 4 min... at most an hour."""
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
+
+
+def _claimable(now) -> Q:
+    return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Status.SENDING, lease_until__lt=now
+    )
+
+
+def claim(notification_id: int) -> Notification | None:
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimed = Notification.objects.filter(_claimable(now), pk=notification_id).update(
+        status=Status.SENDING, claim_token=token, lease_until=now + LEASE,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None
+    return Notification.objects.select_related(
+        "rule__project__organization", "firing__issue__project__organization", "action",
+    ).get(pk=notification_id)
+
+
+def deliver(notification_id: int) -> str | None:
+    """Send one notification if it is ours to send; return its new status (None: not ours,
+    already sent, or not due yet)."""
+    notification = claim(notification_id)
+    if notification is None:
+        return None
+    try:
+        result = sender(notification.kind)(notification, messages.build(notification))
+    except PermanentError as e:
+        return _finish(notification, Status.FAILED, f"not retried: {e}")
+    except Exception as e:  # every transport error is worth retrying, within limits
+        logger.warning("notification %s: attempt %s failed: %s", notification.pk,
+                       notification.attempts, e)
+        return _retry_or_fail(notification, f"{type(e).__name__}: {e}")
+    return _finish(notification, Status.SENT, result)
+
+
+def _save(notification: Notification, **fields) -> bool:
+    """Write back, but only while we still hold the claim."""
+    updated = Notification.objects.filter(
+        pk=notification.pk, claim_token=notification.claim_token
+    ).update(delivered_to=notification.delivered_to, lease_until=None, **fields)
+    return updated == 1
+
+
+def _finish(notification: Notification, status: str, result: str) -> str:
+    now = timezone.now()
+    if status == Status.FAILED:
+        logger.error("notification %s failed: %s", notification.pk, result)
+    _save(notification, status=status, result=result[:1000],
+          sent_at=now if status == Status.SENT else None)
+    return status
+
+
+def _retry_or_fail(notification: Notification, error: str) -> str:
+    if notification.attempts >= MAX_ATTEMPTS:
+        return _finish(notification, Status.FAILED,
+                       f"gave up after {notification.attempts} attempts: {error}")
+    delay = backoff(notification.attempts)
+    result = f"attempt {notification.attempts} failed: {error}; retrying in {delay}"
+    if _save(notification, status=Status.PENDING, result=result[:1000],
+             next_attempt_at=timezone.now() + delay):
+        from tracker.alerts import tasks  # tasks import this module
+
+        try:
+            tasks.deliver.apply_async((notification.pk,), countdown=delay.total_seconds())
+        except Exception:
+            logger.warning("could not schedule a retry; the sweep will", exc_info=True)
+    return Status.PENDING
+
+
+def due(limit: int = SWEEP_LIMIT) -> list[int]:
+    """Ids of notifications waiting to be sent: retries due, leases of dead workers."""
+    rows = Notification.objects.filter(_claimable(timezone.now())).order_by("next_attempt_at")
+    return list(rows.values_list("pk", flat=True)[:limit])
+
+
+def retry(notification_ids: list[int]) -> int:
+    """Send failed notifications again (an explicit choice in the admin)."""
+    return Notification.objects.filter(pk__in=notification_ids, status=Status.FAILED).update(
+        status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, claim_token=None,
+    )

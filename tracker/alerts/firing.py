@@ -1,0 +1,66 @@
+"""A rule fires for an issue: claim the action interval, record the firing, queue messages.
+
+The interval is claimed with a conditional UPDATE on the (rule, issue) row: of several
+workers evaluating the same issue at once, exactly one sees its UPDATE change the row, and
+only that one writes a firing and its notifications.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.alerts.models import AlertRule, Firing, Notification, RuleAction, RuleIssueState
+from tracker.models import Issue
+
+_NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+
+EVENT_FIELDS = ("level", "handling", "priority", "release", "environment", "timestamp")
+
+
+def claim_interval(rule: AlertRule, issue_id: int, now: datetime) -> bool:
+    """True if this caller may fire `rule` for the issue now (and the clock restarts)."""
+    RuleIssueState.objects.bulk_create(
+        [RuleIssueState(rule=rule, issue_id=issue_id, last_fired=_NEVER)], ignore_conflicts=True
+    )
+    claimed = RuleIssueState.objects.filter(
+        rule=rule, issue_id=issue_id, last_fired__lte=now - rule.interval
+    ).update(last_fired=now)
+    return claimed == 1
+
+
+def fire(rule: AlertRule, issue: Issue, event: dict, reasons: list[str]) -> Firing | None:
+    """Fire `rule` for `issue` unless it already did within its action interval."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not claim_interval(rule, issue.pk, now):
+            return None
+        firing = Firing.objects.create(
+            rule=rule, issue=issue, event_id=event["event_id"], reasons=reasons,
+            event={k: event.get(k) for k in EVENT_FIELDS}, created=now,
+        )
+        queue(rule, list(rule.actions.all()), firing=firing)
+    return firing
+
+
+def queue(rule: AlertRule, actions: list[RuleAction], *, firing: Firing | None = None,
+          is_test: bool = False) -> list[Notification]:
+    """Write one notification row per action and have each delivered once this commits."""
+    from tracker.alerts import tasks  # tasks import delivery, which imports this module
+
+    rows = Notification.objects.bulk_create([
+        Notification(rule=rule, firing=firing, action=a, kind=a.kind, target=a.target,
+                     is_test=is_test)
+        for a in actions
+    ])
+    for row in rows:
+        tasks.deliver.delay_on_commit(row.pk)
+    return rows
+
+
+def send_test(action: RuleAction) -> Notification:
+    """The "send a test notification" button: a notification without a firing."""
+    with transaction.atomic():
+        return queue(action.rule, [action], is_test=True)[0]

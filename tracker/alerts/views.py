@@ -1,0 +1,181 @@
+"""The project's alert pages: rules (list, create, edit, enable/disable, delete), test
+notifications, and the log of recent firings with their delivery results.
+
+Pages work as plain forms; htmx swaps the parts that change. Everyone in the organization
+sees the rules; owners and admins change them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from tracker.access import get_membership, get_project
+from tracker.alerts import forms
+from tracker.alerts.firing import send_test
+from tracker.alerts.models import AlertRule, Firing, Notification, RuleAction
+from tracker.models import Member, Project
+
+LOG_SIZE = 100
+_SECTIONS = [("conditions", "When"), ("filters", "If"), ("actions", "Then")]
+
+
+def _scope(request, org_slug: str, project_slug: str) -> tuple[Project, Member]:
+    project = get_project(request.user, org_slug, project_slug)
+    return project, get_membership(request.user, org_slug)
+
+
+def _manager(request, org_slug: str, project_slug: str) -> Project:
+    project, member = _scope(request, org_slug, project_slug)
+    if not member.can_manage:
+        raise PermissionDenied("Only owners and admins change alert rules.")
+    return project
+
+
+def _list_url(project: Project) -> str:
+    return reverse("alerts:list", args=[project.organization.slug, project.slug])
+
+
+def _rules(project: Project):
+    return (AlertRule.objects.filter(project=project)
+            .prefetch_related("conditions", "filters", "actions").select_related("owner"))
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def rule_list(request, org_slug: str, project_slug: str):
+    project, member = _scope(request, org_slug, project_slug)
+    return render(request, "alerts/rule_list.html", {
+        "project": project, "rules": _rules(project), "can_manage": member.can_manage,
+    })
+
+
+@login_required
+@require_POST
+def rule_toggle(request, org_slug: str, project_slug: str, rule_id: int):
+    project = _manager(request, org_slug, project_slug)
+    rule = get_object_or_404(_rules(project), pk=rule_id)
+    rule.enabled = not rule.enabled
+    rule.save(update_fields=["enabled", "updated"])
+    if request.htmx:
+        return render(request, "alerts/rule_list.html#row",
+                      {"project": project, "rule": rule, "can_manage": True})
+    return redirect(_list_url(project))
+
+
+@login_required
+@require_POST
+def rule_delete(request, org_slug: str, project_slug: str, rule_id: int):
+    project = _manager(request, org_slug, project_slug)
+    rule = get_object_or_404(AlertRule, project=project, pk=rule_id)
+    rule.delete()
+    messages.success(request, f"Deleted the rule “{rule.name}”.")
+    return _done(request, _list_url(project))
+
+
+def _done(request, url: str):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def rule_create(request, org_slug: str, project_slug: str):
+    project = _manager(request, org_slug, project_slug)
+    rule = AlertRule(project=project, owner=request.user)
+    return _edit(request, project, rule, can_manage=True)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def rule_edit(request, org_slug: str, project_slug: str, rule_id: int):
+    project, member = _scope(request, org_slug, project_slug)
+    rule = get_object_or_404(AlertRule, project=project, pk=rule_id)
+    if request.method == "POST" and not member.can_manage:
+        raise PermissionDenied("Only owners and admins change alert rules.")
+    return _edit(request, project, rule, can_manage=member.can_manage)
+
+
+def _edit(request, project: Project, rule: AlertRule, *, can_manage: bool):
+    data = None
+    if request.method == "POST":
+        add = request.POST.get("add")
+        data = forms.add_row(request.POST, add) if add in forms.PREFIXES else request.POST
+        form, formsets = forms.bind(project, rule, data)
+        if add is None and _save(form, formsets):
+            messages.success(request, f"Saved the rule “{form.instance.name}”.")
+            return _done(request, _list_url(project))
+    else:
+        form, formsets = forms.bind(project, rule)
+    context = {
+        "project": project, "rule": rule, "form": form,
+        "sections": [(prefix, title, formsets[prefix]) for prefix, title in _SECTIONS],
+        "can_manage": can_manage, "adding": data is not None and "add" in request.POST,
+        "saved_actions": list(rule.actions.all()) if rule.pk else [],
+        "firings": _firings(project, rule=rule)[:20] if rule.pk else [],
+        "tests": rule.notifications.filter(is_test=True)[:5] if rule.pk else [],
+    }
+    template = "alerts/rule_form.html#form" if request.htmx else "alerts/rule_form.html"
+    return render(request, template, context)
+
+
+def _save(form, formsets: dict) -> bool:
+    # Formsets validate against the rule's project, so the rule form goes first.
+    if not form.is_valid() or not all(fs.is_valid() for fs in formsets.values()):
+        return False
+    with transaction.atomic():
+        rule = form.save()
+        for formset in formsets.values():
+            formset.instance = rule
+            formset.save()
+    return True
+
+
+@login_required
+@require_POST
+def action_test(request, org_slug: str, project_slug: str, action_id: int):
+    project = _manager(request, org_slug, project_slug)
+    action = get_object_or_404(RuleAction.objects.select_related("rule"),
+                               rule__project=project, pk=action_id)
+    notification = send_test(action)
+    if request.htmx:
+        return render(request, "alerts/_notification.html",
+                      {"project": project, "n": notification})
+    messages.success(request, "A test notification is on its way; see the log below.")
+    return redirect("alerts:edit", project.organization.slug, project.slug, action.rule_id)
+
+
+@login_required
+def notification_status(request, org_slug: str, project_slug: str, notification_id: int):
+    """One notification's delivery state: polled by the page until it is final."""
+    project, _ = _scope(request, org_slug, project_slug)
+    notification = get_object_or_404(Notification, rule__project=project, pk=notification_id)
+    return render(request, "alerts/_notification.html",
+                  {"project": project, "n": notification})
+
+
+def _firings(project: Project, rule: AlertRule | None = None):
+    firings = Firing.objects.filter(rule__project=project).select_related("rule", "issue")
+    if rule is not None:
+        firings = firings.filter(rule=rule)
+    return firings.prefetch_related(
+        Prefetch("notifications", queryset=Notification.objects.order_by("id")))
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def firing_log(request, org_slug: str, project_slug: str):
+    project, member = _scope(request, org_slug, project_slug)
+    tests = Notification.objects.filter(rule__project=project, is_test=True).select_related(
+        "rule")[:20]
+    context = {"project": project, "firings": _firings(project)[:LOG_SIZE], "tests": tests,
+               "can_manage": member.can_manage}
+    template = "alerts/log.html#entries" if request.htmx else "alerts/log.html"
+    return render(request, template, context)
