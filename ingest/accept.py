@@ -61,7 +61,8 @@ def accept_envelope(
                 "attachments without an event need an event_id envelope header",
                 outcome_reason="invalid_envelope",
             )
-    verdict = Verdict(event_id=event_id or envelope.event_id)
+    event_id = event_id or envelope.event_id
+    verdict = Verdict(event_id=event_id)
     if items.dropped:
         verdict.rate_limits.append(feature_disabled_limit(DROPPED_CATEGORIES))
     if info.has_quotas:
@@ -94,7 +95,7 @@ def accept_envelope(
             meta=meta,
             payload=items.event.payload if items.event is not None else b"",
             attachments=[
-                _stage(info.project_id, event_id, a) for a in items.attachments
+                _stage(info.project_id, event_id or "none", a) for a in items.attachments
             ],
         )
     )

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ingest import sql
 from ingest.models import InboxItem
 from tracker.redis_client import get_redis
 
@@ -32,12 +33,12 @@ def store(item: InboxItem) -> None:
     answer. bulk_create would wrap it in BEGIN/COMMIT, three round trips instead of one.
     A duplicate event id still waiting in the inbox inserts nothing.
     """
-    fields = [InboxItem._meta.get_field(name) for name in _STORED_FIELDS]
-    params = [f.get_db_prep_save(f.pre_save(item, add=True), connection) for f in fields]
+    stored = sql.fields(InboxItem, _STORED_FIELDS)
+    params = [f.get_db_prep_save(f.pre_save(item, add=True), connection) for f in stored]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {InboxItem._meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING",
+            f"INSERT INTO {InboxItem._meta.db_table} ({sql.columns(stored)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(stored))}) ON CONFLICT DO NOTHING",
             params,
         )
     wake_digesters()

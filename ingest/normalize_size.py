@@ -76,7 +76,7 @@ def _drop_key(*keys: str) -> Callable[[dict[str, Any]], int]:
     """A drop step removing a (nested) key; it returns the bytes removed."""
 
     def drop(event: dict[str, Any]) -> int:
-        parent = event
+        parent: Any = event
         for key in keys[:-1]:
             parent = parent.get(key)
             if not isinstance(parent, dict):

@@ -53,7 +53,7 @@ def normalize_threads(event: dict[str, Any], notes: Notes) -> None:
     values = _values(event, "threads", notes)
     if values is None:
         return
-    kept = []
+    kept: list[dict[str, Any]] = []
     for index, thread in enumerate(values):
         if not isinstance(thread, dict):
             notes.error("invalid_data", f"threads.values.{index}", thread)

@@ -114,7 +114,9 @@ def _digest(items: list[InboxItem]) -> None:
     for p in with_attachments:
         _save_attachments(p)
     if inserted:
-        alerts.events_stored([_alert_payload(p, changes.get(p.issue_id)) for p in inserted])
+        alerts.events_stored(
+            [_alert_payload(p, changes.get(store_events.issue_of(p))) for p in inserted]
+        )
     for p in inserted:
         if p.is_sample:
             logger.info("sample event stored: event %s, project %s", p.event_id, p.project.pk)
@@ -139,7 +141,8 @@ def _prepare(item: InboxItem, project: Project) -> Prepared:
         raise InvalidEvent("invalid_json", "stored event is not JSON") from None
     meta = item.meta or {}
     event = normalize_event(
-        data, received=item.received, envelope_event_id=item.event_id.hex,
+        data, received=item.received,
+        envelope_event_id=item.event_id.hex if item.event_id else None,
         sent_at=_datetime(meta.get("sent_at")), client_ip=meta.get("client_ip"),
         raw_size=len(raw),
     )
@@ -224,6 +227,9 @@ def _tags(event, tags, user_key, handling, level_name) -> list[tuple[str, str]]:
             derived.append((key, str(event[key])))
     if user_key:
         derived.append(("user", user_key))
+    user = event.get("user")
+    if isinstance(user, dict) and user.get("email"):
+        derived.append(("user.email", str(user["email"])))  # searchable as user.email:…
     request = event.get("request")
     if isinstance(request, dict) and request.get("url"):
         derived.append(("url", str(request["url"]).split("?", 1)[0]))
@@ -309,6 +315,7 @@ def _discard(events: list[Prepared]) -> list[OutcomeRecord]:
     """Events whose hash was discarded: count them on the fingerprint, emit FILTERED."""
     outcomes = []
     for p in events:
+        assert p.discarded_id is not None
         # Coalesce: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST ignores it.
         seen = Value(p.timestamp, DateTimeField())
         DiscardedFingerprint.objects.filter(pk=p.discarded_id).update(

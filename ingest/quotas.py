@@ -161,6 +161,7 @@ _script = None
 def _consume_redis(quotas: list[Quota], quantity: int) -> Quota | None:
     global _script
     client = get_redis()
+    assert client is not None, "called only when Redis is configured"
     if _script is None:
         _script = client.register_script(_CONSUME)
     keys, args = [], [quantity]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ingest.prepared import Prepared
 from ingest.releases import is_newer
+from ingest.store_events import issue_of
 from tracker.models import Issue, IssueActivity, Release
 
 
@@ -26,7 +27,7 @@ class StateChange:
 def handle(events: list[Prepared]) -> list[StateChange]:
     by_issue: dict[int, list[Prepared]] = defaultdict(list)
     for p in events:
-        by_issue[p.issue_id].append(p)
+        by_issue[issue_of(p)].append(p)
     issues = Issue.objects.filter(
         pk__in=by_issue, status__in=(Issue.Status.RESOLVED, Issue.Status.IGNORED)
     ).select_related("resolved_in_release").order_by("pk")

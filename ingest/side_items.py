@@ -81,7 +81,7 @@ def _hour(value: Any, fallback: datetime) -> datetime:
 def _count_sessions(kind: str, payload: Any, received: datetime, into: Counter) -> int:
     if not isinstance(payload, dict):
         return 0
-    attrs = payload.get("attrs") if isinstance(payload.get("attrs"), dict) else {}
+    attrs = payload["attrs"] if isinstance(payload.get("attrs"), dict) else {}
     release = str(attrs.get("release") or "")[:200]
     environment = str(attrs.get("environment") or "")[:64]
     if kind == "session":

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import F
 
+from ingest import sql
 from ingest.prepared import Prepared
 from tracker.models import Event, Handling, Issue, IssueHourlyCount, IssueTag
 
@@ -29,8 +30,8 @@ def insert_events(events: list[Prepared]) -> list[Prepared]:
     """Insert the events; return those that were new (duplicates are silently skipped)."""
     if not events:
         return []
-    fields = [Event._meta.get_field(name) for name in _EVENT_FIELDS]
-    columns = ", ".join(f.column for f in fields)
+    fields = sql.fields(Event, _EVENT_FIELDS)
+    columns = sql.columns(fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list = []
     for p in events:
@@ -56,7 +57,14 @@ def _hex(value) -> str:
     return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
 
 
-_HANDLING_RANK = {Handling.HANDLED: 0, Handling.UNHANDLED: 1, Handling.CRASH: 2}
+_HANDLING_RANK: dict[str, int] = {Handling.HANDLED: 0, Handling.UNHANDLED: 1,
+                                  Handling.CRASH: 2}
+
+
+def issue_of(p: Prepared) -> int:
+    """The issue of an event past assignment (only those reach the store steps)."""
+    assert p.issue_id is not None, "events are stored only once assigned to an issue"
+    return p.issue_id
 
 
 def update_issues(events: list[Prepared]) -> None:
@@ -67,7 +75,7 @@ def update_issues(events: list[Prepared]) -> None:
     level, culprit and release follow the newest event, by event time."""
     by_issue: dict[int, list[Prepared]] = defaultdict(list)
     for p in events:
-        by_issue[p.issue_id].append(p)
+        by_issue[issue_of(p)].append(p)
     if not by_issue:
         return
     ids = sorted(by_issue)
@@ -126,7 +134,7 @@ def _hour(moment: datetime) -> datetime:
 
 
 def count_hours(events: list[Prepared]) -> None:
-    counts = Counter((p.issue_id, _hour(p.timestamp)) for p in events)
+    counts = Counter((issue_of(p), _hour(p.timestamp)) for p in events)
     _upsert(
         IssueHourlyCount, ("issue_id", "hour", "count"), ("issue_id", "hour"),
         [(issue, hour, n) for (issue, hour), n in sorted(counts.items())],
@@ -139,9 +147,9 @@ def count_tags(events: list[Prepared]) -> dict[int, int]:
     stats: dict[tuple[int, str, str], list] = {}
     for p in events:
         for key, value in p.tags:
-            entry = stats.get((p.issue_id, key, value))
+            entry = stats.get((issue_of(p), key, value))
             if entry is None:
-                stats[(p.issue_id, key, value)] = [1, p.timestamp, p.timestamp]
+                stats[(issue_of(p), key, value)] = [1, p.timestamp, p.timestamp]
             else:
                 entry[0] += 1
                 entry[1] = min(entry[1], p.timestamp)
