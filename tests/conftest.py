@@ -58,6 +58,19 @@ def digest_worker(django_db_setup, django_db_blocker, _isolate_test_worker):
 
 
 @pytest.fixture(autouse=True)
+def _no_background_digest(request, monkeypatch):
+    """Only tests that ask for `digest_worker` get their work picked up by it; the others
+    digest synchronously, and a background worker taking their rows would race them."""
+    if "digest_worker" in request.fixturenames:
+        return
+    from tracker.celery import app
+
+    idle = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-unconsumed"
+    monkeypatch.setitem(app.conf, "task_default_queue", idle)
+    monkeypatch.setattr(settings, "CELERY_TASK_DEFAULT_QUEUE", idle)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Verdicts cached in-process (keys, spent quotas) must not leak between tests."""
     from ingest import keys, quotas

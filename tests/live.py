@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from tracker.celery import app
@@ -33,7 +36,7 @@ def celery_worker():
         yield worker
 
 
-def test_database_url() -> str:
+def live_database_url() -> str:
     """DATABASE_URL of the test database, for processes the tests start."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -43,7 +46,10 @@ def test_database_url() -> str:
 
 
 def process_env(**overrides: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": test_database_url(), **overrides}
+    """Environment for an Errata process on the test database, sending its tasks to the
+    queue this test uses (tests without a worker use one nobody consumes)."""
+    return {**os.environ, "DATABASE_URL": live_database_url(),
+            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE, **overrides}
 
 
 def _free_port() -> int:
@@ -52,9 +58,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@functools.cache
+def _collect_static() -> None:
+    """Once per test process: the live server serves css and htmx like production does."""
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
 @contextlib.contextmanager
 def running_server(**env: str):
     """gunicorn serving Errata on the test database, in its own process, until exit."""
+    _collect_static()
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",

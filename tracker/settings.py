@@ -186,12 +186,13 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # default: ./control in the cwd
         "store_processed": False,
         # The transport polls its folder; 0.2 s keeps digest latency and shutdowns short.
         "polling_interval": 0.2,
@@ -208,6 +209,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2  # ingest publishes inline: fail fast, the sweep retries
 CELERY_BEAT_SCHEDULE = {
     "inbox-sweep": {"task": "ingest.tasks.sweep", "schedule": 10.0},
+    # Notifications stuck after a broker restart or a dead worker; old alert counters.
+    "alerts-sweep": {"task": "tracker.alerts.tasks.sweep", "schedule": 30.0},
 }
 
 # Product limits and defaults in one place. Sizes in bytes.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 from ingest import pipeline
+from ingest.models import InboxItem
 
 
 def envelope(*items: tuple[dict, bytes | dict], headers: dict | None = None) -> bytes:
@@ -42,6 +44,15 @@ def post(client, project, body: bytes, *, key: str | None = None, path: str = "e
     )
 
 
-def digest_all() -> None:
-    while pipeline.digest_batch():
-        pass
+def digest_all(timeout: float = 30) -> None:
+    """Digest until the inbox is empty. A worker started by a live test in this process may
+    hold some rows: wait for it to finish them rather than return early."""
+    deadline = time.monotonic() + timeout
+    while True:
+        while pipeline.digest_batch():
+            pass
+        if not InboxItem.objects.exists():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("inbox rows left undigested")
+        time.sleep(0.05)

@@ -8,13 +8,21 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
 from ingest import tasks
 from ingest.models import InboxItem
 from tests.ingest.helpers import digest_all, event_envelope, exception_event, post
-from tests.live import dsn_for, process_env, run_python_sdk, running_server, wait_until
+from tests.live import (
+    dsn_for,
+    live_database_url,
+    process_env,
+    run_python_sdk,
+    running_server,
+    wait_until,
+)
 from tracker.models import Event, Issue, IssueHash, Outcome, OutcomeKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +41,21 @@ def assert_exactly_once(expected: int) -> None:
         assert issue.times_seen == Event.objects.filter(issue=issue).count()
     assert accepted_events() == expected
     assert not InboxItem.objects.exists()
+
+
+def victim_database_url() -> str:
+    """The test database, with a name PostgreSQL shows for the connection we will kill."""
+    url = live_database_url()
+    return url + "?application_name=killed-digester" if connection.vendor == "postgresql" else url
+
+
+def victim_gone() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                       "WHERE application_name = 'killed-digester'")
+        return cursor.fetchone()[0] == 0
 
 
 @pytest.mark.e2e
@@ -76,11 +99,12 @@ def test_a_worker_killed_mid_batch_loses_nothing(client, project):
         post(client, project, event_envelope(exception_event(f"Error{i % 7}", f"v{i % 20}")))
     worker = subprocess.Popen(  # a real process, killed without warning
         [sys.executable, "-m", "tests.digest_process", "--batch-size", "20"],
-        env=process_env(),
+        env=process_env(DATABASE_URL=victim_database_url()),
     )
     wait_until(lambda: Event.objects.exists(), timeout=60, interval=0.01)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
+    wait_until(victim_gone)  # PostgreSQL ends the dead worker's session a moment later
     left = InboxItem.objects.count()
     assert 0 < left < total, "the kill should land mid-way"
     # The dead worker's leases run out; then any worker picks its rows up again.
