@@ -31,7 +31,7 @@ def celery_worker():
     """A real Celery worker consuming the real broker, in a thread of this process."""
     with start_worker(
         app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-        shutdown_timeout=30,
+        shutdown_timeout=30, queues=[app.conf.task_default_queue],
     ) as worker:
         yield worker
 
