@@ -70,7 +70,7 @@ def wake_digesters() -> None:
     from ingest import tasks  # tasks import the pipeline; keep the hot path import-light
 
     try:
-        tasks.digest.apply_async(retry=False, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        tasks.digest.apply_async(retry=False)
     except Exception:
         # The row is committed: the periodic sweep will enqueue it once the broker is back.
         _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER

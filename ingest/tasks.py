@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from ingest import inbox, pipeline
 
@@ -20,4 +19,4 @@ def digest() -> None:
 def sweep() -> None:
     """Periodic: wake a digester if rows wait (broker was down, a worker died mid-batch)."""
     if inbox.has_pending():
-        digest.apply_async(queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        digest.apply_async()

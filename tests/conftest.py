@@ -63,7 +63,7 @@ def _no_background_digest(request, monkeypatch):
     digest synchronously, and a background worker taking their rows would race them."""
     if "digest_worker" in request.fixturenames:
         return
-    # Only the setting: ingest routes its wake-ups by it. Celery's own default queue must
+    # Only the setting: tasks are routed by it when sent. Celery's own default queue must
     # not change, its queue table is built once and the worker consumes what it holds.
     idle = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-unconsumed"
     monkeypatch.setattr(settings, "CELERY_TASK_DEFAULT_QUEUE", idle)

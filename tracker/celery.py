@@ -8,4 +8,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
 app = Celery("errata")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def route_to_configured_queue(name, args, kwargs, options, task=None, **kw):
+    """Every task goes to CELERY_QUEUE, read when it is sent: installs sharing a broker keep
+    apart, and so do test runs, which switch it per test."""
+    from django.conf import settings
+
+    return {"queue": settings.CELERY_TASK_DEFAULT_QUEUE}
+
+
+app.conf.task_routes = (route_to_configured_queue,)
 app.autodiscover_tasks()
