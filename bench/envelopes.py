@@ -23,7 +23,7 @@ PROGRAM = r'''
 import random, sys, uuid
 import sentry_sdk
 sentry_sdk.init(sys.argv[1], default_integrations=False, release=f"shop@2.{sys.argv[3]}.0",
-                environment="production", max_breadcrumbs=60,
+                environment="production", max_breadcrumbs=60, in_app_include=["shop"],
                 _experiments={"transport_compression_algo": sys.argv[2]})
 rng = random.Random(int(sys.argv[3]))
 MODULES = ["shop.cart", "shop.checkout", "shop.payments", "shop.search", "shop.accounts",
@@ -44,7 +44,8 @@ def make_bug(n):
                 (f"    return {callee}(value)\n" if callee else
                  f"    raise error(f'bug {n} failed for order {{order_id}}')\n"))
         src.append(f"def {name}(value):\n{body}")
-    scope = {"random": random, "error": error}
+    # A module name makes the frames look like application code (in-app), as in real apps.
+    scope = {"random": random, "error": error, "__name__": f"{module}.bug{n}"}
     code = compile("\n".join(src), f"/srv/shop/{module.replace('.', '/')}.py", "exec")
     exec(code, scope)
     return scope[names[0]]
