@@ -1,6 +1,8 @@
 import os
+import time
 
 import pytest
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -44,17 +46,46 @@ def errata_server(django_db_setup, django_db_blocker, _isolate_test_worker):
         yield url
 
 
-@pytest.fixture(scope="session")
-def digest_worker(django_db_setup, django_db_blocker, _isolate_test_worker):
-    """One real Celery worker for the whole session (starting one per test costs seconds).
+_worker_activity = {"running": 0, "last": 0.0}
 
-    Tests that use it wait for their own events, so nothing of theirs is in flight when
-    the next test starts.
-    """
+
+def _task_started(**_):
+    _worker_activity["running"] += 1
+    _worker_activity["last"] = time.monotonic()
+
+
+def _task_finished(**_):
+    _worker_activity["running"] -= 1
+    _worker_activity["last"] = time.monotonic()
+
+
+task_prerun.connect(_task_started, weak=False)
+task_postrun.connect(_task_finished, weak=False)
+
+
+@pytest.fixture(scope="session")
+def _session_digest_worker(django_db_setup, django_db_blocker, _isolate_test_worker):
     from tests.live import celery_worker
 
     with django_db_blocker.unblock(), celery_worker() as worker:
         yield worker
+
+
+@pytest.fixture
+def digest_worker(_session_digest_worker, transactional_db):
+    """A real Celery worker (one per test process: starting one per test costs seconds).
+
+    After the test, wait until it has been idle for a moment: work the test caused (alert
+    evaluation after a batch, say) must not run while the database is being emptied. This
+    fixture depends on transactional_db, so its teardown runs before the flush.
+    """
+    yield _session_digest_worker
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if _worker_activity["running"] == 0 and time.monotonic() - _worker_activity[
+                "last"] > 0.5:
+            break
+        time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)
