@@ -7,6 +7,7 @@ so an accepted event costs no extra statement.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,8 @@ from ingest.outcome_codes import Outcome
 from ingest.ratelimit_header import RateLimit, feature_disabled_limit
 from ingest.validate import parse_event
 from tracker.outcomes import OutcomeRecord, record_outcomes
+
+logger = logging.getLogger(__name__)
 
 SMALL_ITEM_TYPES = {"client_report", "session", "sessions", "user_report", "user_feedback",
                     "feedback"}
@@ -70,7 +73,7 @@ def accept_envelope(
 
     if items.event is None and not items.attachments and not items.small:
         # Nothing to keep (only dropped or limited items): no inbox row, record right away.
-        _record_now(items.outcomes, info, received)
+        record_now(info, received, items.outcomes)
         verdict.everything_limited = bool(verdict.rate_limits) and _all_rate_limited(items)
         return verdict
 
@@ -120,7 +123,7 @@ def _sort(envelope: Envelope) -> _Sorted:
         elif not is_kept(kind) and item_quantities(item):
             # Transactions, spans, profiles, replays, check-ins, logs: accepted and dropped.
             items.dropped.append(item)
-            items.outcomes += _outcomes_for(item, Outcome.INVALID, "feature_disabled")
+            items.outcomes += outcomes_for(item, Outcome.INVALID, "feature_disabled")
         # Anything else is an unknown type: skipped without an outcome (protocol.md §5.5).
     return items
 
@@ -132,7 +135,7 @@ def _apply_quotas(items: _Sorted, info: KeyInfo, received: datetime, verdict: Ve
             verdict.rate_limits.append(_limit(refused))
             # The event's attachments go with it: without the event they mean nothing.
             for item in [items.event, *items.attachments]:
-                items.outcomes += _outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
+                items.outcomes += outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
             items.event = None
             items.attachments = []
     kept = []
@@ -143,7 +146,7 @@ def _apply_quotas(items: _Sorted, info: KeyInfo, received: datetime, verdict: Ve
             kept.append(item)
         else:
             verdict.rate_limits.append(_limit(refused))
-            items.outcomes += _outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
+            items.outcomes += outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
     items.attachments = kept
 
 
@@ -155,15 +158,22 @@ def _limit(quota: quotas.Quota) -> RateLimit:
     return RateLimit(quota.retry_after, quota.header_categories, quota.scope, quota.reason)
 
 
-def _outcomes_for(item: Item, outcome: Outcome, reason: str) -> list[tuple[int, str, int, int]]:
+def outcomes_for(item: Item, outcome: Outcome, reason: str) -> list[tuple[int, str, int, int]]:
+    """(outcome, reason, category, quantity) for every category the item counts in."""
     return [(int(outcome), reason, int(cat), qty) for cat, qty in item_quantities(item)]
 
 
-def _record_now(outcomes, info: KeyInfo, received: datetime) -> None:
-    record_outcomes(
-        OutcomeRecord(received, info.organization_id, info.project_id, info.key_id, o, r, c, q)
-        for o, r, c, q in outcomes
-    )
+def record_now(info: KeyInfo, received: datetime, rows) -> None:
+    """Record ingest-side outcomes at once (when no inbox row will carry them)."""
+    try:
+        record_outcomes(
+            OutcomeRecord(received, info.organization_id, info.project_id, info.key_id,
+                          int(o), r, int(c), q)
+            for o, r, c, q in rows
+        )
+    except Exception:
+        # Accounting must never turn an answer into a 500.
+        logger.exception("could not record outcomes")
 
 
 def _stage(project_id: int, event_id: str, item: Item) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from ingest import auth, cors, keys
-from ingest.accept import accept_envelope
+from ingest.accept import accept_envelope, outcomes_for, record_now
 from ingest.encoding import decode_body
 from ingest.envelope import Envelope, Item, parse_envelope
 from ingest.errors import BadRequest, IngestError, PayloadTooLarge
@@ -25,7 +25,6 @@ from ingest.keys import KeyInfo
 from ingest.outcome_codes import Outcome
 from ingest.ratelimit_header import format_rate_limits, retry_after_header
 from ingest.store_body import decode_sentry_data, decode_store_body
-from tracker.outcomes import OutcomeRecord, record_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +76,9 @@ def _ingest(request, raw_project_id, parse_body):
         if info is None:
             info = _lookup(resolved.public_key, project_id)
         if not cors.origin_allowed(cors.request_origin(request.headers), info.allowed_origins):
-            _record(info, received, Outcome.FILTERED, "cors", envelope)
+            record_now(info, received, [
+                row for item in envelope.items
+                for row in outcomes_for(item, Outcome.FILTERED, "cors")])
             raise Forbidden("event submission rejected with_reason: Cors")
         meta = {
             "client_ip": request.META.get("REMOTE_ADDR"),
@@ -86,7 +87,7 @@ def _ingest(request, raw_project_id, parse_body):
         verdict = accept_envelope(envelope, info, received=received, meta=meta)
     except IngestError as e:
         if info is not None and e.outcome_reason and e.status != 403:
-            _record_invalid(info, received, e.outcome_reason)
+            record_now(info, received, [(Outcome.INVALID, e.outcome_reason, 1, 1)])
         return _error(e)
 
     if verdict.everything_limited:
@@ -177,33 +178,6 @@ def _envelope_from_query(request) -> Envelope:
 def _single_event_envelope(data: dict) -> Envelope:
     payload = json.dumps(data, separators=(",", ":")).encode()
     return Envelope(headers={}, items=[Item(headers={"type": "event"}, payload=payload)])
-
-
-def _record_invalid(info: KeyInfo, received, reason: str) -> None:
-    _record_rows(info, received, [(Outcome.INVALID, reason, 1, 1)])
-
-
-def _record(info: KeyInfo, received, outcome: Outcome, reason: str, envelope: Envelope) -> None:
-    from ingest.categories import item_quantities
-
-    rows = [
-        (outcome, reason, int(category), quantity)
-        for item in envelope.items
-        for category, quantity in item_quantities(item)
-    ]
-    _record_rows(info, received, rows)
-
-
-def _record_rows(info: KeyInfo, received, rows) -> None:
-    try:
-        record_outcomes(
-            OutcomeRecord(received, info.organization_id, info.project_id, info.key_id,
-                          int(o), r, int(c), q)
-            for o, r, c, q in rows
-        )
-    except Exception:
-        # Accounting must never turn a clean refusal into a 500.
-        logger.exception("could not record outcomes")
 
 
 def _error(error: IngestError) -> JsonResponse:

@@ -14,8 +14,8 @@ _TOKEN_RE = re.compile(r'\[|\]|\||(?:"(?:[^"\\]|\\.)*"|[^\s\[\]|"])+')
 _QUOTED_RUN_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
-def strip_comment(line: str) -> str:
-    """Drop a `#` comment that starts the line or follows whitespace, outside quotes."""
+def _first_unquoted(line: str, found) -> int | None:
+    """Index of the first character outside quotes (and escapes) for which `found(i)` holds."""
     in_quotes = False
     escaped = False
     for i, char in enumerate(line):
@@ -25,9 +25,15 @@ def strip_comment(line: str) -> str:
             escaped = True
         elif char == '"':
             in_quotes = not in_quotes
-        elif char == "#" and not in_quotes and (i == 0 or line[i - 1].isspace()):
-            return line[:i]
-    return line
+        elif not in_quotes and found(i):
+            return i
+    return None
+
+
+def strip_comment(line: str) -> str:
+    """Drop a `#` comment that starts the line or follows whitespace, outside quotes."""
+    i = _first_unquoted(line, lambda i: line[i] == "#" and (i == 0 or line[i - 1].isspace()))
+    return line if i is None else line[:i]
 
 
 def check_quotes(text: str, line_no: int) -> None:
@@ -59,15 +65,5 @@ def parse_matcher(token: str, line_no: int) -> tuple[bool, str, str]:
 
 def split_arrow(line: str) -> tuple[str, str] | None:
     """Split `matchers -> fingerprint` at the first `->` outside quotes."""
-    in_quotes = False
-    escaped = False
-    for i, char in enumerate(line):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            in_quotes = not in_quotes
-        elif char == "-" and not in_quotes and line.startswith("->", i):
-            return line[:i], line[i + 2 :]
-    return None
+    i = _first_unquoted(line, lambda i: line.startswith("->", i))
+    return None if i is None else (line[:i], line[i + 2 :])
