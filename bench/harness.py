@@ -81,14 +81,14 @@ def envelopes(name: str, *, bugs: int, events: int) -> Path:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], *, workers: int, threads: int = 1, port: int = 8931):
-    """gunicorn with production settings; yields (url, pids of its processes)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--backlog", "2048",
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env={**env, "PORT": str(port)},
-    )
+def server(env: dict[str, str], *, workers: int, port: int = 8931, interface: str = "asgi"):
+    """The production web server (granian, tracker.asgi) with production settings; yields
+    (url, pid). interface="wsgi" serves tracker.wsgi instead (for the bare-view ceiling)."""
+    from tracker import server as web_server
+
+    command = web_server.command(port=port, workers=workers, host="127.0.0.1",
+                                 log_level="warning", interface=interface)
+    proc = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

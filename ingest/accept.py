@@ -1,8 +1,9 @@
-"""Accepting an envelope: sort its items, apply quotas, stage attachments, write the inbox.
+"""Accepting an envelope: sort its items, apply quotas, stage attachments, plan the inbox row.
 
-Called by the views once the request is authenticated and parsed. One INSERT per accepted
-envelope; outcomes decided here travel in the inbox row to the pipeline, which records them,
-so an accepted event costs no extra statement.
+Called by `ingest.handling` once the request is authenticated and parsed; it stores the row
+(one INSERT per accepted envelope, shared with concurrent requests). Outcomes decided here
+travel in the inbox row to the pipeline, which records them, so an accepted event costs no
+extra statement.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from ingest import inbox, quotas
+from ingest import quotas
 from ingest.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
 from ingest.envelope import Envelope, Item
-from ingest.errors import BadRequest
+from ingest.errors import BadRequest, WouldBlock
 from ingest.keys import KeyInfo
 from ingest.models import InboxItem
 from ingest.outcome_codes import Outcome
@@ -42,6 +43,22 @@ class Verdict:
 
 
 @dataclass
+class Keep:
+    """What an accepted envelope leaves to store: the inbox row, once its attachments are
+    staged in the file store (`stage`, which blocks)."""
+
+    item: InboxItem
+    attachments: list[Item]
+
+    def stage(self) -> None:
+        event_id = str(self.item.event_id or "none")
+        self.item.attachments = [
+            _stage(self.item.project_id, event_id, a) for a in self.attachments
+        ]
+        self.attachments = []
+
+
+@dataclass
 class _Sorted:
     event: Item | None = None
     attachments: list[Item] = field(default_factory=list)
@@ -50,9 +67,19 @@ class _Sorted:
     outcomes: list[tuple[int, str, int, int]] = field(default_factory=list)  # o, reason, cat, q
 
 
-def accept_envelope(
-    envelope: Envelope, info: KeyInfo, *, received: datetime, meta: dict[str, Any]
-) -> Verdict:
+def plan_envelope(
+    envelope: Envelope,
+    info: KeyInfo,
+    *,
+    received: datetime,
+    meta: dict[str, Any],
+    io: bool = True,
+) -> tuple[Verdict, Keep | None]:
+    """Decide what to keep: the verdict for the answer, and what to store (if anything).
+
+    With `io=False` (on the event loop) nothing may block: quotas and recording outcomes
+    raise WouldBlock instead, and the caller starts over in a thread.
+    """
     items = _sort(envelope)
     event_id = None
     if items.event is not None:
@@ -68,14 +95,18 @@ def accept_envelope(
     verdict = Verdict(event_id=event_id)
     if items.dropped:
         verdict.rate_limits.append(feature_disabled_limit(DROPPED_CATEGORIES))
+    if not io and info.has_quotas:
+        raise WouldBlock("quotas")
     if info.has_quotas:
         _apply_quotas(items, info, received, verdict)
 
     if items.event is None and not items.attachments and not items.small:
         # Nothing to keep (only dropped or limited items): no inbox row, record right away.
+        if not io:
+            raise WouldBlock("outcomes")
         record_now(info, received, items.outcomes)
         verdict.everything_limited = bool(verdict.rate_limits) and _all_rate_limited(items)
-        return verdict
+        return verdict, None
 
     meta = dict(meta)
     if envelope.sent_at is not None:
@@ -88,21 +119,17 @@ def accept_envelope(
         ]
     if items.outcomes:
         meta["outcomes"] = items.outcomes
-    inbox.store(
-        InboxItem(
-            project_id=info.project_id,
-            key_id=info.key_id,
-            kind=InboxItem.Kind.EVENT if items.event is not None else InboxItem.Kind.OTHER,
-            event_id=event_id,
-            received=received,
-            meta=meta,
-            payload=items.event.payload if items.event is not None else b"",
-            attachments=[
-                _stage(info.project_id, event_id or "none", a) for a in items.attachments
-            ],
-        )
+    item = InboxItem(
+        project_id=info.project_id,
+        key_id=info.key_id,
+        kind=InboxItem.Kind.EVENT if items.event is not None else InboxItem.Kind.OTHER,
+        event_id=event_id,
+        received=received,
+        meta=meta,
+        payload=items.event.payload if items.event is not None else b"",
+        attachments=[],
     )
-    return verdict
+    return verdict, Keep(item, items.attachments)
 
 
 def _sort(envelope: Envelope) -> _Sorted:

@@ -11,14 +11,16 @@ ALLOW_HEADERS = (
 EXPOSE_HEADERS = "x-sentry-error, x-sentry-rate-limits, retry-after"
 
 
-def add_headers(response, request, methods: str = "POST") -> None:
-    response["Access-Control-Allow-Origin"] = request.headers.get("Origin") or "*"
-    response["Access-Control-Allow-Methods"] = methods
-    response["Access-Control-Allow-Headers"] = ALLOW_HEADERS
-    response["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-    response["Access-Control-Max-Age"] = "3600"
-    if request.headers.get("Origin"):
-        response["Vary"] = "Origin"
+def add_headers(headers: dict[str, str], request_headers, methods: str = "POST") -> None:
+    """Add the CORS headers of an answer to `headers`, given the request's headers."""
+    origin = request_headers.get("Origin")
+    headers["Access-Control-Allow-Origin"] = origin or "*"
+    headers["Access-Control-Allow-Methods"] = methods
+    headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+    headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+    headers["Access-Control-Max-Age"] = "3600"
+    if origin:
+        headers["Vary"] = "Origin"
 
 
 def request_origin(headers) -> str | None:

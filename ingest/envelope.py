@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest import fastjson
 from ingest.errors import BadRequest, clip, invalid_envelope, too_large
 
 DEFAULT_ATTACHMENT_TYPE = "event.attachment"
@@ -202,7 +203,7 @@ def _parse_item(body: bytes, start: int, line_end: int, index: int) -> tuple[Ite
 
 def _json_object(line: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(line)
+        value = fastjson.loads(line)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
         raise invalid_envelope(f"{what} is not valid JSON ({reason})") from None

@@ -77,3 +77,8 @@ def clip(value: object, limit: int = 40) -> str:
     """A short repr of client-supplied data for use inside a `detail`."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class WouldBlock(Exception):
+    """Raised by a step run in no-I/O mode (on the event loop) that would have to wait for the
+    database, Redis or the file store: the caller runs the whole request again in a thread."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from ingest import sql
+from ingest.group_commit import GroupCommit
 from ingest.models import InboxItem
 from tracker.redis_client import get_redis
 
@@ -27,21 +29,73 @@ _STORED_FIELDS = ("project_id", "key_id", "kind", "event_id", "received", "meta"
 
 
 def store(item: InboxItem) -> None:
-    """Persist one accepted envelope, then wake a digester.
+    """Persist one accepted envelope; return once it is committed.
 
-    One statement in autocommit: committed (and on PostgreSQL flushed to the WAL) before we
-    answer. bulk_create would wrap it in BEGIN/COMMIT, three round trips instead of one.
-    A duplicate event id still waiting in the inbox inserts nothing.
+    Concurrent requests of this process share one INSERT and one commit (see group_commit):
+    each returns when its own row is written, and on PostgreSQL flushed to the WAL. The
+    writing request then wakes a digester, once per batch. A duplicate event id still
+    waiting in the inbox inserts nothing.
     """
-    stored = sql.fields(InboxItem, _STORED_FIELDS)
-    params = [f.get_db_prep_save(f.pre_save(item, add=True), connection) for f in stored]
+    _group.submit(params(item))
+
+
+def params(item: InboxItem) -> list:
+    """The row's values, adapted for the database (no I/O: the async path calls this too)."""
+    return [f.get_db_prep_save(f.pre_save(item, add=True), connection) for f in _stored()]
+
+
+@functools.cache
+def insert_sql(rows: int) -> str:
+    stored = _stored()
+    placeholders = "(" + ", ".join(["%s"] * len(stored)) + ")"
+    return (
+        f"INSERT INTO {InboxItem._meta.db_table} ({sql.columns(stored)}) "  # noqa: S608
+        f"VALUES {', '.join([placeholders] * rows)} ON CONFLICT DO NOTHING"
+    )
+
+
+def flatten(rows: list[list]) -> list:
+    return [value for row in rows for value in row]
+
+
+def _write(rows: list[list]) -> list[BaseException | None]:
+    """One statement for the batch, in autocommit: bulk_create would wrap it in BEGIN/COMMIT
+    (three round trips instead of one). If it fails, each row is tried alone, so that a row
+    the database refuses fails its own request and no other."""
+    try:
+        _insert(rows)
+        return [None] * len(rows)
+    except DatabaseError as error:
+        if len(rows) == 1:
+            return [error]
+    errors: list[BaseException | None] = []
+    for row in rows:
+        try:
+            _insert([row])
+            errors.append(None)
+        except DatabaseError as error:
+            errors.append(error)
+    return errors
+
+
+def _insert(rows: list[list]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {InboxItem._meta.db_table} ({sql.columns(stored)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(stored))}) ON CONFLICT DO NOTHING",
-            params,
-        )
+        cursor.execute(insert_sql(len(rows)), flatten(rows))
+
+
+def _stored():
+    return sql.fields(InboxItem, _STORED_FIELDS)
+
+
+def _wake_after_batch() -> None:
+    # Looked up when called, so that tests can replace wake_digesters.
     wake_digesters()
+
+
+# A batch is at most this many envelopes: bounded statements, and a bounded wait for the
+# requests at the end of a long queue.
+MAX_BATCH = 32
+_group: GroupCommit[list] = GroupCommit(_write, max_batch=MAX_BATCH, after=_wake_after_batch)
 
 
 # After a failed publish, don't try again for a while: a dead broker costs seconds per
@@ -57,16 +111,24 @@ def wake_digesters() -> None:
     looks for work, so a row committed after that look sets the flag again and gets its own
     wake-up. Without Redis every accepted envelope enqueues one (cheap on one machine).
     """
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if broker_resting():
         return
     client = get_redis()
     if client is not None:
         try:
-            if not client.set(_wake_flag(), b"1", nx=True, px=WAKE_TTL_MS):
+            if not client.set(wake_flag(), b"1", nx=True, px=WAKE_TTL_MS):
                 return
         except Exception:
             logger.warning("redis unavailable; enqueueing a digest anyway", exc_info=True)
+    enqueue_digest()
+
+
+def broker_resting() -> bool:
+    return time.monotonic() < _broker_down_until
+
+
+def enqueue_digest() -> None:
+    global _broker_down_until
     from ingest import tasks  # tasks import the pipeline; keep the hot path import-light
 
     try:
@@ -77,7 +139,7 @@ def wake_digesters() -> None:
         logger.warning("broker unavailable; the inbox sweep will pick this up", exc_info=True)
 
 
-def _wake_flag() -> str:
+def wake_flag() -> str:
     return f"{settings.REDIS_PREFIX}:digest-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
 
 
@@ -85,7 +147,7 @@ def clear_wake_flag() -> None:
     client = get_redis()
     if client is not None:
         try:
-            client.delete(_wake_flag())
+            client.delete(wake_flag())
         except Exception:
             logger.warning("redis unavailable while clearing the wake flag", exc_info=True)
 

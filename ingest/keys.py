@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from ingest.errors import WouldBlock
 from tracker.models import ProjectKey
 
 CACHE_TTL = 300
@@ -65,6 +66,15 @@ def get_key(public_key: str) -> KeyInfo | None:
         _local.clear()
     _local[public_key] = (now + LOCAL_TTL, info)
     return info
+
+
+def get_key_memoized(public_key: str) -> KeyInfo | None:
+    """The verdict if this process looked it up in the last LOCAL_TTL seconds, without any
+    I/O; otherwise raise `WouldBlock` (the async ingest path then asks from a thread)."""
+    memo = _local.get(public_key)
+    if memo is None or memo[0] <= time.monotonic():
+        raise WouldBlock("key lookup")
+    return memo[1]
 
 
 def get_key_by_id(key_id: int) -> KeyInfo | None:

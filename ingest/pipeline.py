@@ -14,7 +14,6 @@ hold back the others; an event that keeps failing is kept in the inbox with its 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
 
 import grouping
-from ingest import assign, inbox, quotas, regressions, severity, side_items, store_events
+from ingest import assign, fastjson, inbox, quotas, regressions, severity, side_items, store_events
 from ingest.attachments import delete_staged, save_attachments
 from ingest.categories import DataCategory
 from ingest.keys import get_key_by_id
@@ -136,7 +135,7 @@ def _alert_payload(p: Prepared, state_change: str | None) -> dict:
 def _prepare(item: InboxItem, project: Project) -> Prepared:
     raw = bytes(item.payload)
     try:
-        data = json.loads(raw)
+        data = fastjson.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidEvent("invalid_json", "stored event is not JSON") from None
     meta = item.meta or {}

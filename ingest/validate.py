@@ -6,10 +6,10 @@ request path only parses the JSON once and checks what would make the event unus
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
+from ingest import fastjson
 from ingest.envelope import normalize_event_id
 from ingest.errors import BadRequest
 
@@ -17,7 +17,7 @@ from ingest.errors import BadRequest
 def parse_event(payload: bytes, header_event_id: str | None) -> tuple[dict[str, Any], str]:
     """The event as a dict and its id (32 hex): the envelope header's, the payload's or new."""
     try:
-        data = json.loads(payload)
+        data = fastjson.loads(payload)
     except (ValueError, RecursionError) as e:
         raise BadRequest(f"event is not valid JSON: {e}", outcome_reason="invalid_json") from None
     return data, check_event(data, header_event_id)

@@ -36,7 +36,8 @@ def _isolate_test_worker():
 
 @pytest.fixture(scope="session")
 def errata_server(django_db_setup, django_db_blocker, _isolate_test_worker):
-    """A real gunicorn serving Errata on the test database: what SDKs talk to in tests.
+    """The production web server (granian) serving Errata on the test database: what SDKs
+    talk to in tests.
 
     Django's own test server cannot read chunked request bodies, which @sentry/node sends.
     """

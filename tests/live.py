@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from tracker import server
 from tracker.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,12 +67,12 @@ def _collect_static() -> None:
 
 @contextlib.contextmanager
 def running_server(**env: str):
-    """gunicorn serving Errata on the test database, in its own process, until exit."""
+    """The production web server (granian, tracker.asgi) serving Errata on the test database,
+    in its own process, until exit."""
     _collect_static()
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "4", "--log-level", "warning"],
+        server.command(port=port, workers=1, host="127.0.0.1", log_level="warning"),
         env=process_env(PORT=str(port), **env),
     )
     url = f"http://127.0.0.1:{port}"

@@ -7,6 +7,8 @@ from tracker.views import health, home
 # Each area keeps its own URL module: issues and events, project settings and stats,
 # alert rules, and the REST API.
 urlpatterns = [
+    # First: the SDK-facing URLs take most requests, and Django tries patterns in order.
+    path("", include("ingest.urls")),
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -16,5 +18,4 @@ urlpatterns = [
     path("", include("tracker.urls_projects")),
     path("", include("tracker.alerts.urls")),
     path("api/0/", include("tracker.api.urls")),
-    path("", include("ingest.urls")),
 ]

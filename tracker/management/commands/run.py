@@ -13,6 +13,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from tracker import server
+
 
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat until interrupted."
@@ -24,11 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         python = sys.executable
         commands = {
-            "web": [
-                python, "-m", "gunicorn", "tracker.wsgi", "--bind", f"0.0.0.0:{options['port']}",
-                "--workers", str(options["web_workers"]), "--threads", "4",
-                "--access-logfile", "-",
-            ],
+            "web": server.command(
+                port=options["port"], workers=options["web_workers"], access_log=True
+            ),
             # One worker process: the embedded database has a single writer anyway.
             "worker": [
                 python, "-m", "celery", "-A", "tracker", "worker", "--concurrency", "1",

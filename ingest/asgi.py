@@ -1,0 +1,155 @@
+"""The SDK-facing URLs on the event loop, in front of Django's ASGI application.
+
+Under the ASGI server (granian, see tracker/asgi.py) ingest requests never enter Django's
+request machinery: their body is read here, `ingest.handling.plan` runs in its no-I/O mode
+on the event loop, and the inbox row is committed by `AsyncInbox` together with the rows of
+concurrent requests; attachments are staged in the file store from a thread. Whatever else
+would block (a key not looked up lately, quotas, recording an outcome) makes the request
+start over with `ingest.handling.handle` in a thread: the same code the Django views run, so
+both interfaces answer alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import psycopg
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connections
+from django.http import QueryDict
+from django.utils.datastructures import CaseInsensitiveMapping
+
+from ingest import handling
+from ingest.async_inbox import AsyncInbox
+from ingest.errors import WouldBlock
+
+logger = logging.getLogger(__name__)
+
+# The same URLs as ingest/urls.py.
+_ROUTES = (
+    (re.compile(r"^/api/(?P<project_id>[^/]+)/envelope/?$"), handling.ENVELOPE),
+    (re.compile(r"^/api/(?P<project_id>[^/]+)/store/?$"), handling.STORE),
+    (re.compile(r"^/api/store/?$"), handling.STORE),
+)
+
+inbox_writer = AsyncInbox()
+
+
+def route(path: str) -> tuple[str, str | None] | None:
+    """(endpoint, raw project id) when `path` is an ingest URL."""
+    if not path.startswith("/api/"):
+        return None
+    for pattern, endpoint in _ROUTES:
+        match = pattern.match(path)
+        if match is not None:
+            return endpoint, match.groupdict().get("project_id")
+    return None
+
+
+async def serve(scope, receive, send, endpoint: str, project_id: str | None) -> None:
+    headers = _headers(scope)
+    declared = headers.get("Content-Length")
+    chunks = await _read_body(receive, declared)
+    client = scope.get("client")
+    request = handling.Request(
+        method=scope["method"],
+        endpoint=endpoint,
+        raw_project_id=project_id,
+        headers=headers,
+        query=QueryDict(scope.get("query_string", b"")),
+        remote_addr=client[0] if client else None,
+        content_length=declared,
+        body=lambda: iter(chunks),
+    )
+    try:
+        answer = await _answer(request)
+    except Exception:
+        logger.exception("ingest request failed")
+        answer = handling.Answer(500, b'{"detail":"internal error"}')
+    await send({
+        "type": "http.response.start",
+        "status": answer.status,
+        "headers": [
+            (b"content-type", answer.content_type.encode()),
+            *((name.encode(), value.encode("latin-1")) for name, value in answer.headers.items()),
+        ],
+    })
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+async def shutdown() -> None:
+    await inbox_writer.close()
+    await asyncio.to_thread(_close_thread_connections)
+
+
+async def _answer(request: handling.Request) -> handling.Answer:
+    try:
+        answer, keep = handling.plan(request, io=False)
+    except WouldBlock:
+        return await asyncio.to_thread(_handle_in_thread, request)
+    if keep is not None:
+        try:
+            if keep.attachments:
+                await asyncio.to_thread(handling.stage, keep)
+            await inbox_writer.store(keep.item)
+        except (DatabaseError, psycopg.Error, handling.StagingFailed):
+            logger.exception("could not store an envelope")
+            answer = handling.unavailable()
+    return handling.with_cors(answer, request)
+
+
+def _handle_in_thread(request: handling.Request) -> handling.Answer:
+    # What Django's request signals would do: drop connections that broke or grew old.
+    close_old_connections()
+    try:
+        return handling.handle(request)
+    finally:
+        close_old_connections()
+        _thread_connections.update(connections.all(initialized_only=True))
+
+
+# The Django connections of the threads above, closed at shutdown: an open connection would
+# keep the database busy (and, in tests, undroppable) after the server is gone.
+_thread_connections: set = set()
+
+
+def _close_thread_connections() -> None:
+    # Each belongs to another thread, which may be gone: allow closing it from this one.
+    for conn in list(_thread_connections):
+        conn.inc_thread_sharing()
+        try:
+            conn.close()
+        finally:
+            conn.dec_thread_sharing()
+    _thread_connections.clear()
+
+
+def _headers(scope) -> CaseInsensitiveMapping:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        # Repeated headers are joined, as Django does for its request.headers.
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return CaseInsensitiveMapping(headers)
+
+
+async def _read_body(receive, declared: str | None) -> list[bytes]:
+    """The body's chunks, reading at most one byte past the request size limit:
+    decode_body then refuses it with the same 413 as on the sync path."""
+    limit = settings.ERRATA["MAX_REQUEST_SIZE"]
+    if declared and declared.isdigit() and int(declared) > limit:
+        return []  # refused on the declared length alone, unread
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return chunks
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit or not message.get("more_body", False):
+            return chunks

@@ -1,0 +1,25 @@
+"""The command line of the web server, one place for `make run`, the tests and benchmarks.
+
+granian serves tracker.asgi: the SDK-facing URLs are answered on its event loop (see
+ingest/asgi.py), everything else by Django. One process per worker, one event loop each;
+Django's sync views run in a thread of their process. No Django import here: the benchmark
+scripts use this before Django is set up.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def command(*, port: int, workers: int, host: str = "0.0.0.0", access_log: bool = False,  # noqa: S104
+            log_level: str = "info", interface: str = "asgi") -> list[str]:
+    """interface="wsgi" serves tracker.wsgi instead: the benchmarks' bare-view ceiling."""
+    args = [
+        sys.executable, "-m", "granian", "--interface", interface,
+        f"tracker.{interface}:application",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+        "--log-level", log_level, "--respawn-failed-workers",
+    ]
+    if access_log:
+        args.append("--access-log")
+    return args
