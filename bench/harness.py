@@ -83,11 +83,13 @@ def envelopes(name: str, *, bugs: int, events: int) -> Path:
 @contextlib.contextmanager
 def server(env: dict[str, str], *, workers: int, port: int = 8931, interface: str = "asgi"):
     """The production web server (granian, tracker.asgi) with production settings; yields
-    (url, pid). interface="wsgi" serves tracker.wsgi instead (for the bare-view ceiling)."""
+    (url, pid). interface="wsgi" serves tracker.wsgi instead, one thread per worker: the
+    fastest setting for a bare sync view here (the ceiling)."""
     from tracker import server as web_server
 
     command = web_server.command(port=port, workers=workers, host="127.0.0.1",
-                                 log_level="warning", interface=interface)
+                                 log_level="warning", interface=interface,
+                                 threads=1 if interface == "wsgi" else None)
     proc = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

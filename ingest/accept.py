@@ -42,17 +42,37 @@ class Verdict:
     everything_limited: bool = False
 
 
+# Attachments up to this size (together, per envelope) travel inside the inbox row; the
+# pipeline writes them to the file store. Larger ones are written there before we answer.
+INLINE_ATTACHMENTS_MAX = 1024 * 1024
+
+
 @dataclass
 class Keep:
-    """What an accepted envelope leaves to store: the inbox row, once its attachments are
-    staged in the file store (`stage`, which blocks)."""
+    """What an accepted envelope leaves to store: the inbox row and its attachments.
+
+    `inline` (no I/O) puts small attachments into the row itself; `stage` (blocks) writes
+    what remains to the file store. Both before the row is stored.
+    """
 
     item: InboxItem
     attachments: list[Item]
 
+    def inline(self) -> None:
+        data = bytearray()
+        rest = []
+        for a in self.attachments:
+            if len(data) + len(a.payload) > INLINE_ATTACHMENTS_MAX:
+                rest.append(a)
+                continue
+            self.item.attachments.append({**_descriptor(a), "inline": [len(data), len(a.payload)]})
+            data += a.payload
+        self.item.attachment_data = bytes(data)
+        self.attachments = rest
+
     def stage(self) -> None:
         event_id = str(self.item.event_id or "none")
-        self.item.attachments = [
+        self.item.attachments += [
             _stage(self.item.project_id, event_id, a) for a in self.attachments
         ]
         self.attachments = []
@@ -208,10 +228,13 @@ def _stage(project_id: int, event_id: str, item: Item) -> dict[str, Any]:
     name = default_storage.save(
         f"staging/{project_id}/{event_id}/{uuid.uuid4().hex}", ContentFile(item.payload)
     )
+    return {**_descriptor(item), "key": name}
+
+
+def _descriptor(item: Item) -> dict[str, Any]:
     return {
         "name": (item.filename or "attachment")[:256],
         "content_type": (item.content_type or "application/octet-stream")[:128],
         "attachment_type": item.attachment_type[:64],
         "size": len(item.payload),
-        "key": name,
     }

@@ -3,7 +3,8 @@
 Under the ASGI server (granian, see tracker/asgi.py) ingest requests never enter Django's
 request machinery: their body is read here, `ingest.handling.plan` runs in its no-I/O mode
 on the event loop, and the inbox row is committed by `AsyncInbox` together with the rows of
-concurrent requests; attachments are staged in the file store from a thread. Whatever else
+concurrent requests; small attachments travel in the row, large ones are written to the file
+store from a thread. Whatever else
 would block (a key not looked up lately, quotas, recording an outcome) makes the request
 start over with `ingest.handling.handle` in a thread: the same code the Django views run, so
 both interfaces answer alike.
@@ -21,7 +22,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.http import QueryDict
 from django.utils.datastructures import CaseInsensitiveMapping
 
-from ingest import handling
+from ingest import handling, keys
 from ingest.async_inbox import AsyncInbox
 from ingest.errors import WouldBlock
 
@@ -89,9 +90,13 @@ async def _answer(request: handling.Request) -> handling.Answer:
         answer, keep = handling.plan(request, io=False)
     except WouldBlock:
         return await asyncio.to_thread(_handle_in_thread, request)
+    finally:
+        if keys.stale:
+            _refresh_keys()
     if keep is not None:
         try:
-            if keep.attachments:
+            keep.inline()
+            if keep.attachments:  # too large for the row: to the file store first
                 await asyncio.to_thread(handling.stage, keep)
             await inbox_writer.store(keep.item)
         except (DatabaseError, psycopg.Error, handling.StagingFailed):
@@ -100,14 +105,37 @@ async def _answer(request: handling.Request) -> handling.Answer:
     return handling.with_cors(answer, request)
 
 
-def _handle_in_thread(request: handling.Request) -> handling.Answer:
+_refreshing: asyncio.Task | None = None
+
+
+def _refresh_keys() -> None:
+    """Refresh the memo of keys used past LOCAL_TTL, one thread at a time, in the background."""
+    global _refreshing
+    if _refreshing is None or _refreshing.done():
+        _refreshing = asyncio.get_running_loop().create_task(_refresh_stale_keys())
+
+
+async def _refresh_stale_keys() -> None:
+    while keys.stale:
+        public_key = keys.stale.pop()
+        try:
+            await asyncio.to_thread(_in_thread, keys.refresh, public_key)
+        except Exception:
+            logger.warning("could not refresh DSN key %s", public_key, exc_info=True)
+
+
+def _in_thread(function, *args):
     # What Django's request signals would do: drop connections that broke or grew old.
     close_old_connections()
     try:
-        return handling.handle(request)
+        return function(*args)
     finally:
         close_old_connections()
         _thread_connections.update(connections.all(initialized_only=True))
+
+
+def _handle_in_thread(request: handling.Request) -> handling.Answer:
+    return _in_thread(handling.handle, request)
 
 
 # The Django connections of the threads above, closed at shutdown: an open connection would

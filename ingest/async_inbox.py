@@ -185,7 +185,7 @@ def _params(item: InboxItem) -> list:
         item.project_id, item.key_id, item.kind,
         uuid.UUID(str(item.event_id)) if item.event_id else None,
         item.received, Jsonb(item.meta, dumps=_dumps), item.payload,
-        Jsonb(item.attachments, dumps=_dumps), item.attempts, item.error,
+        Jsonb(item.attachments, dumps=_dumps), item.attachment_data, item.attempts, item.error,
     ]
 
 

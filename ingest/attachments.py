@@ -1,15 +1,19 @@
 """Saving attachments after their event (pipeline.md §6-7), and the crash-report limit.
 
-Ingest already wrote the bytes to the file store under a staging key; saving one means
-checking the bytes are there and creating the Attachment row that points at them. Rows are
-keyed by file name, so a redelivered event saves each attachment once and emits one outcome.
+Ingest wrote large attachments to the file store under a staging key and carried small
+ones inside the inbox row; `materialize` writes the latter to the file store too, under a
+name derived from the row, so a retry writes the same file. Saving one then means checking
+the bytes are there and creating the Attachment row that points at them. Rows are keyed by
+file name, so a redelivered event saves each attachment once and emits one outcome.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from ingest.categories import DataCategory
@@ -33,6 +37,23 @@ def crash_report_limit(project: Project) -> int:
     if project.crash_report_limit is not None:
         return project.crash_report_limit
     return project.organization.crash_report_limit
+
+
+def materialize(item, descriptors: list[dict]) -> list[dict]:
+    """Descriptors with a storage key each: inline bytes written to the file store."""
+    data = bytes(item.attachment_data or b"")
+    event_id = item.event_id.hex if isinstance(item.event_id, uuid.UUID) else item.event_id
+    result = []
+    for index, a in enumerate(descriptors):
+        if "inline" not in a:
+            result.append(a)
+            continue
+        offset, size = a["inline"]
+        key = f"staging/{item.project_id}/{event_id or 'none'}/inline-{item.pk}-{index}"
+        if not default_storage.exists(key):
+            key = default_storage.save(key, ContentFile(data[offset:offset + size]))
+        result.append({k: v for k, v in a.items() if k != "inline"} | {"key": key})
+    return result
 
 
 def save_attachments(

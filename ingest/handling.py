@@ -68,6 +68,7 @@ def handle(request: Request) -> Answer:
     try:
         answer, keep = plan(request, io=True)
         if keep is not None:
+            keep.inline()
             stage(keep)
             inbox.store(keep.item)
     except (DatabaseError, StagingFailed):
@@ -81,7 +82,10 @@ class StagingFailed(Exception):
 
 
 def stage(keep: Keep) -> None:
-    """Write the attachments to the file store; its failures (S3 away) answer 503."""
+    """Write the attachments too large for the inbox row to the file store; its failures
+    (S3 away) answer 503."""
+    if not keep.attachments:
+        return
     try:
         keep.stage()
     except Exception as e:

@@ -25,7 +25,7 @@ WAKE_TTL_MS = 1000
 
 
 _STORED_FIELDS = ("project_id", "key_id", "kind", "event_id", "received", "meta", "payload",
-                  "attachments", "attempts", "error")
+                  "attachments", "attachment_data", "attempts", "error")
 
 
 def store(item: InboxItem) -> None:

@@ -18,6 +18,9 @@ from tracker.models import ProjectKey
 
 CACHE_TTL = 300
 LOCAL_TTL = 2.0
+STALE_TTL = 30.0
+# Keys whose memo outlived LOCAL_TTL and was used anyway: the async path refreshes them.
+stale: set[str] = set()
 _MISSING = "missing"
 _local: dict[str, tuple[float, KeyInfo | None]] = {}
 
@@ -69,12 +72,26 @@ def get_key(public_key: str) -> KeyInfo | None:
 
 
 def get_key_memoized(public_key: str) -> KeyInfo | None:
-    """The verdict if this process looked it up in the last LOCAL_TTL seconds, without any
-    I/O; otherwise raise `WouldBlock` (the async ingest path then asks from a thread)."""
+    """The verdict this process memoized, without any I/O (the async ingest path).
+
+    Never looked up, or not for STALE_TTL seconds: raise `WouldBlock` (the request is then
+    handled in a thread). Older than LOCAL_TTL: still answer with it, and note the key in
+    `stale` for the caller to refresh in the background. Otherwise every request arriving
+    while a busy key's memo expires would wait for a thread.
+    """
     memo = _local.get(public_key)
-    if memo is None or memo[0] <= time.monotonic():
+    now = time.monotonic()
+    if memo is None or memo[0] + STALE_TTL <= now:
         raise WouldBlock("key lookup")
+    if memo[0] <= now:
+        stale.add(public_key)
     return memo[1]
+
+
+def refresh(public_key: str) -> None:
+    """Look an expired memo up again (from the cache or the database); until this returns,
+    the stale one keeps answering."""
+    get_key(public_key)
 
 
 def get_key_by_id(key_id: int) -> KeyInfo | None:

@@ -27,8 +27,11 @@ class InboxItem(models.Model):
     # non-event items (client reports, sessions, feedback) and ingest-side outcomes.
     meta = models.JSONField(default=dict)
     payload = models.BinaryField(default=b"", blank=True)  # the event JSON, as sent
-    # Staged attachment descriptors: name, content_type, attachment_type, size, storage key.
+    # Attachment descriptors: name, content_type, attachment_type, size, and either the
+    # storage key where ingest staged the bytes or, for small ones, "inline": [offset, size]
+    # into attachment_data (the pipeline writes those to the file store).
     attachments = models.JSONField(default=list)
+    attachment_data = models.BinaryField(default=b"", blank=True)
     claimed_until = models.DateTimeField(null=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Set when digesting failed MAX_ATTEMPTS times: kept for an operator, never dropped.

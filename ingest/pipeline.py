@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 import grouping
 from ingest import assign, fastjson, inbox, quotas, regressions, severity, side_items, store_events
-from ingest.attachments import delete_staged, save_attachments
+from ingest.attachments import delete_staged, materialize, save_attachments
 from ingest.categories import DataCategory
 from ingest.keys import get_key_by_id
 from ingest.models import InboxItem
@@ -339,10 +339,11 @@ def _after_discard(events: list[Prepared]) -> None:
             size = sum(max(1, a["size"]) for a in p.attachments)
             quotas.refund(quotas.quotas_for(info, DataCategory.ATTACHMENT, p.item.received),
                           size)
-        delete_staged([a["key"] for a in p.attachments])
+        delete_staged([a["key"] for a in p.attachments if "key" in a])
 
 
 def _save_attachments(p: Prepared) -> None:
+    p.attachments = materialize(p.item, p.attachments)
     rows, results, doomed = save_attachments(p.project, p.event_id, p.issue_id, p.attachments)
     refund = sum(r.quantity for r in results if r.reason == "crash-report-limit")
     with transaction.atomic():

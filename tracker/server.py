@@ -12,14 +12,18 @@ import sys
 
 
 def command(*, port: int, workers: int, host: str = "0.0.0.0", access_log: bool = False,  # noqa: S104
-            log_level: str = "info", interface: str = "asgi") -> list[str]:
-    """interface="wsgi" serves tracker.wsgi instead: the benchmarks' bare-view ceiling."""
+            log_level: str = "info", interface: str = "asgi",
+            threads: int | None = None) -> list[str]:
+    """interface="wsgi" serves tracker.wsgi instead, with `threads` Python threads per worker:
+    the benchmarks' bare-view ceiling."""
     args = [
         sys.executable, "-m", "granian", "--interface", interface,
         f"tracker.{interface}:application",
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--log-level", log_level, "--respawn-failed-workers",
     ]
+    if threads is not None:
+        args += ["--blocking-threads", str(threads)]
     if access_log:
         args.append("--access-log")
     return args

@@ -1,12 +1,13 @@
 """Each save-pipeline step's effects, outcomes and refunds (pipeline.md §4-§8, seed 000)."""
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 
-from ingest import keys, quotas
+from ingest import accept, keys, quotas
 from ingest.categories import DataCategory
 from ingest.models import InboxItem
 from tests.factories import make_project
@@ -70,7 +71,8 @@ def test_discarded_hash_with_attachments_is_filtered_and_refunded(client, projec
     project.save()
     send(client, project, exception_event("KeyError", "x"))
     tombstone = discard(Issue.objects.get())
-    send(client, project, exception_event("KeyError", "x"),
+    event_id = uuid.uuid4().hex
+    send(client, project, exception_event("KeyError", "x"), event_id=event_id,
          attachments=[("a.txt", b"12345", "event.attachment"),
                       ("b.txt", b"67890", "event.attachment")])
     # One outcome for the event and one per attachment, summed into the hour's bucket.
@@ -86,7 +88,18 @@ def test_discarded_hash_with_attachments_is_filtered_and_refunded(client, projec
     assert tombstone.times_seen == 1 and tombstone.last_seen is not None
     assert not Event.objects.exists()  # the first went with its issue, the second was dropped
     assert not Attachment.objects.exists()
-    assert not default_storage.listdir(f"staging/{project.pk}")[1]  # staged files removed
+    assert not staged_files(project, event_id)  # nothing left in the file store
+
+
+def staged_files(project, event_id=None):
+    """Files in the file store under the project's (or one event's) staging folder."""
+    if event_id is not None:
+        folder = f"staging/{project.pk}/{event_id}"
+        return default_storage.listdir(folder)[1] if default_storage.exists(folder) else []
+    if not default_storage.exists(f"staging/{project.pk}"):
+        return []
+    return [f for d in default_storage.listdir(f"staging/{project.pk}")[0]
+            for f in staged_files(project, d)]
 
 
 def minidump_event(client, project, n):
@@ -122,7 +135,43 @@ def test_crash_report_limit_falls_back_to_the_organization(client, project, org_
     assert Attachment.objects.count() == kept
 
 
-def test_missing_attachment_bytes_are_invalid_but_the_event_is_saved(client, project):
+def test_small_attachments_travel_in_the_inbox_row(client, project):
+    event_id = uuid.uuid4().hex
+    post(client, project, event_envelope(
+        exception_event(), event_id=event_id,
+        attachments=[("a.txt", b"first", "event.attachment"),
+                     ("b.txt", b"second", "event.attachment")]))
+    assert not staged_files(project, event_id)  # ingest wrote nothing to the file store
+    assert InboxItem.objects.get().attachment_data == b"firstsecond"
+    digest_all()
+    assert stored_bytes() == {"a.txt": b"first", "b.txt": b"second"}
+
+
+def stored_bytes():
+    result = {}
+    for attachment in Attachment.objects.all():
+        with attachment.file.open("rb") as f:
+            result[attachment.name] = f.read()
+    return result
+
+
+def test_large_attachments_are_staged_before_the_answer(client, project, monkeypatch):
+    monkeypatch.setattr(accept, "INLINE_ATTACHMENTS_MAX", 3)
+    event_id = uuid.uuid4().hex
+    post(client, project, event_envelope(
+        exception_event(), event_id=event_id,
+        attachments=[("a.txt", b"abc", "event.attachment"),
+                     ("b.txt", b"large", "event.attachment")]))
+    descriptors = InboxItem.objects.get().attachments
+    assert [("inline" in a, "key" in a) for a in descriptors] == [(True, False), (False, True)]
+    assert len(staged_files(project, event_id)) == 1
+    digest_all()
+    assert stored_bytes() == {"a.txt": b"abc", "b.txt": b"large"}
+
+
+def test_missing_attachment_bytes_are_invalid_but_the_event_is_saved(client, project,
+                                                                      monkeypatch):
+    monkeypatch.setattr(accept, "INLINE_ATTACHMENTS_MAX", 0)  # staged in the file store
     post(client, project, event_envelope(
         exception_event(), attachments=[("gone.txt", b"bytes", "event.attachment")]))
     default_storage.delete(InboxItem.objects.get().attachments[0]["key"])
