@@ -55,6 +55,8 @@ def fresh_database(database: str) -> dict[str, str]:
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
     env = env_for(database)
     Path(env["ERRATA_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+    # Digest tasks left in the broker by an earlier run would be worked through first.
+    python(env, "from tracker.celery import app; app.control.purge()")
     manage(env, "migrate", "--noinput", "-v0")
     ids = python(env, """
 from django.contrib.auth import get_user_model

@@ -12,18 +12,16 @@ each row is stored by the sync path in a thread.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 
-import orjson
 import psycopg
 import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import close_old_connections, connection
 from psycopg.types.json import Jsonb
 
-from ingest import inbox
+from ingest import inbox, sql
 from ingest.models import InboxItem
 
 logger = logging.getLogger(__name__)
@@ -184,16 +182,10 @@ def _params(item: InboxItem) -> list:
     return [
         item.project_id, item.key_id, item.kind,
         uuid.UUID(str(item.event_id)) if item.event_id else None,
-        item.received, Jsonb(item.meta, dumps=_dumps), item.payload,
-        Jsonb(item.attachments, dumps=_dumps), item.attachment_data, item.attempts, item.error,
+        item.received, Jsonb(item.meta, dumps=sql.json_text), item.payload,
+        Jsonb(item.attachments, dumps=sql.json_text), item.attachment_data, item.attempts,
+        item.error,
     ]
-
-
-def _dumps(value) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # what orjson refuses (huge integers, lone surrogates), json writes
-        return json.dumps(value)
 
 
 def _store_in_thread(item: InboxItem) -> None:

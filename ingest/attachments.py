@@ -57,29 +57,24 @@ def materialize(item, descriptors: list[dict]) -> list[dict]:
 
 
 def save_attachments(
-    project: Project, event_id: str, issue_id: int | None, staged: list[dict]
+    project: Project, event_id: str, issue_id: int | None, staged: list[dict], *,
+    already: set[str], crash_reports: CrashReportAllowance,
 ) -> tuple[list[Attachment], list[AttachmentOutcome], list[str]]:
-    """Decide what to store: the rows to create (with their outcomes, in one transaction, by
-    the caller), and the staged keys to delete afterwards."""
+    """Decide what to store for one event: the rows to create (with their outcomes, in one
+    transaction, by the caller), and the staged keys to delete afterwards. `already` holds
+    the keys saved by an earlier delivery; `crash_reports` is shared by the batch's events."""
     outcomes: list[AttachmentOutcome] = []
     doomed: list[str] = []
-    already = set(
-        Attachment.objects.filter(file__in=[a["key"] for a in staged]).values_list(
-            "file", flat=True
-        )
-    )
-    keep_crash = _crash_reports_allowed(project, issue_id, staged)
     rows = []
     for a in staged:
         if a["key"] in already:
             continue  # saved by an earlier delivery of this event
         size = max(1, int(a.get("size") or 0))
-        if a["attachment_type"] in CRASH_REPORT_TYPES:
-            if keep_crash <= 0:
-                outcomes.append(AttachmentOutcome(Outcome.FILTERED, "crash-report-limit", size))
-                doomed.append(a["key"])
-                continue
-            keep_crash -= 1
+        crash_report = a["attachment_type"] in CRASH_REPORT_TYPES
+        if crash_report and not crash_reports.take(project, issue_id):
+            outcomes.append(AttachmentOutcome(Outcome.FILTERED, "crash-report-limit", size))
+            doomed.append(a["key"])
+            continue
         if not default_storage.exists(a["key"]):
             outcomes.append(AttachmentOutcome(Outcome.INVALID, "missing_chunks", 1))
             continue
@@ -92,18 +87,34 @@ def save_attachments(
     return rows, outcomes, doomed
 
 
-def _crash_reports_allowed(project: Project, issue_id: int | None, staged: list[dict]) -> int:
-    if not any(a["attachment_type"] in CRASH_REPORT_TYPES for a in staged):
-        return 0
-    limit = crash_report_limit(project)
-    if limit == CRASH_REPORTS_ALL:
-        return len(staged)
-    if limit <= 0 or issue_id is None:
-        return 0
-    stored = Attachment.objects.filter(
-        issue_id=issue_id, attachment_type__in=CRASH_REPORT_TYPES
-    ).count()
-    return max(0, limit - stored)
+def saved_keys(staged: list[dict]) -> set[str]:
+    """The staged keys that already have their Attachment row (one query for a batch)."""
+    keys = [a["key"] for a in staged]
+    return set(Attachment.objects.filter(file__in=keys).values_list("file", flat=True))
+
+
+class CrashReportAllowance:
+    """How many more crash reports each issue may keep, across the events of one batch: the
+    limit minus those stored, counted once per issue, minus those this batch keeps."""
+
+    def __init__(self) -> None:
+        self._left: dict[int, int] = {}
+
+    def take(self, project: Project, issue_id: int | None) -> bool:
+        limit = crash_report_limit(project)
+        if limit == CRASH_REPORTS_ALL:
+            return True
+        if limit <= 0 or issue_id is None:
+            return False
+        if issue_id not in self._left:
+            stored = Attachment.objects.filter(
+                issue_id=issue_id, attachment_type__in=CRASH_REPORT_TYPES
+            ).count()
+            self._left[issue_id] = max(0, limit - stored)
+        if self._left[issue_id] <= 0:
+            return False
+        self._left[issue_id] -= 1
+        return True
 
 
 def delete_staged(keys: list[str]) -> None:

@@ -24,7 +24,13 @@ from django.db.models.functions import Coalesce, Greatest
 
 import grouping
 from ingest import assign, fastjson, inbox, quotas, regressions, severity, side_items, store_events
-from ingest.attachments import delete_staged, materialize, save_attachments
+from ingest.attachments import (
+    CrashReportAllowance,
+    delete_staged,
+    materialize,
+    save_attachments,
+    saved_keys,
+)
 from ingest.categories import DataCategory
 from ingest.keys import get_key_by_id
 from ingest.models import InboxItem
@@ -110,8 +116,8 @@ def _digest(items: list[InboxItem]) -> None:
         InboxItem.objects.filter(pk__in=[i.pk for i in items if i.pk not in waiting]).delete()
 
     _after_discard(discarded)
-    for p in with_attachments:
-        _save_attachments(p)
+    if with_attachments:
+        _save_attachments(with_attachments)
     if inserted:
         alerts.events_stored(
             [_alert_payload(p, changes.get(store_events.issue_of(p))) for p in inserted]
@@ -342,20 +348,35 @@ def _after_discard(events: list[Prepared]) -> None:
         delete_staged([a["key"] for a in p.attachments if "key" in a])
 
 
-def _save_attachments(p: Prepared) -> None:
-    p.attachments = materialize(p.item, p.attachments)
-    rows, results, doomed = save_attachments(p.project, p.event_id, p.issue_id, p.attachments)
-    refund = sum(r.quantity for r in results if r.reason == "crash-report-limit")
+def _save_attachments(events: list[Prepared]) -> None:
+    """Attachments of the batch's stored events, in one transaction with their outcomes and
+    the deletion of their inbox rows; then refunds and the removal of rejected files."""
+    for p in events:
+        p.attachments = materialize(p.item, p.attachments)
+    already = saved_keys([a for p in events for a in p.attachments])
+    crash_reports = CrashReportAllowance()
+    rows: list[Attachment] = []
+    outcomes: list[OutcomeRecord] = []
+    doomed: list[str] = []
+    refunds: list[tuple[InboxItem, int]] = []
+    for p in events:
+        kept, results, rejected = save_attachments(
+            p.project, p.event_id, p.issue_id, p.attachments,
+            already=already, crash_reports=crash_reports)
+        rows += kept
+        doomed += rejected
+        outcomes += [_outcome(p.item, p.project, r.outcome, r.reason, r.quantity, r.category)
+                     for r in results]
+        refund = sum(r.quantity for r in results if r.reason == "crash-report-limit")
+        if refund:
+            refunds.append((p.item, refund))
     with transaction.atomic():
         Attachment.objects.bulk_create(rows, ignore_conflicts=True)
-        record_outcomes(
-            _outcome(p.item, p.project, r.outcome, r.reason, r.quantity, r.category)
-            for r in results
-        )
-        InboxItem.objects.filter(pk=p.item.pk).delete()
-    if refund:
-        info = get_key_by_id(p.item.key_id)
+        record_outcomes(outcomes)
+        InboxItem.objects.filter(pk__in=[p.item.pk for p in events]).delete()
+    for item, refund in refunds:
+        info = get_key_by_id(item.key_id)
         if info is not None and info.has_quotas:
-            quotas.refund(quotas.quotas_for(info, DataCategory.ATTACHMENT, p.item.received),
+            quotas.refund(quotas.quotas_for(info, DataCategory.ATTACHMENT, item.received),
                           refund)
     delete_staged(doomed)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
-from django.db import models
+import orjson
+import psycopg
+from django.db import connection, models
+from psycopg.types.json import Jsonb
 
 
 def fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Field]:
@@ -14,3 +18,49 @@ def fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Fie
 
 def columns(field_list: list[models.Field]) -> str:
     return ", ".join(str(f.column) for f in field_list)
+
+
+def rows_source(field_list: list[models.Field], rows: list[tuple]) -> tuple[str, list]:
+    """The rows of a multi-row INSERT, as SQL to put after the column list, and its params.
+
+    PostgreSQL gets one array per column (`SELECT * FROM unnest(%s::bigint[], ...)`): a
+    dozen parameters whatever the number of rows, where a VALUES list has one per cell, and
+    parsing and adapting those (on both sides) cost more than the insert itself. Other
+    databases get the VALUES list. Values must already be adapted (get_db_prep_save).
+    """
+    if connection.vendor == "postgresql":
+        casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in field_list)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        return f"SELECT * FROM unnest({casts})", columns  # noqa: S608 - column types only
+    placeholder = "(" + ", ".join(["%s"] * len(field_list)) + ")"
+    return (f"VALUES {', '.join([placeholder] * len(rows))}",
+            [value for row in rows for value in row])
+
+
+def cursor():
+    """A cursor for statements built by rows_source. On PostgreSQL, psycopg's server-side
+    binding one: parameters travel apart from the SQL, arrays in binary, where Django's
+    client-side binding cursor would quote every array element into the SQL text in Python.
+    """
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        return psycopg.Cursor(connection.connection)
+    return connection.cursor()
+
+
+def prep(field: models.Field, value):
+    """A value adapted for rows_source. On PostgreSQL psycopg adapts plain values itself and
+    JSON is written by orjson; elsewhere Django's field does it (SQLite stores datetimes as
+    text, for one)."""
+    if connection.vendor != "postgresql":
+        return field.get_db_prep_save(value, connection)
+    if isinstance(field, models.JSONField):
+        return None if value is None else Jsonb(value, dumps=json_text)
+    return value
+
+
+def json_text(value) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what orjson refuses (integers beyond 64 bits, say), json writes
+        return json.dumps(value, separators=(",", ":"))

@@ -31,20 +31,18 @@ def insert_events(events: list[Prepared]) -> list[Prepared]:
     if not events:
         return []
     fields = sql.fields(Event, _EVENT_FIELDS)
-    columns = sql.columns(fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params: list = []
+    rows = []
     for p in events:
         values = (
             p.project.pk, p.issue_id, p.event_id, p.timestamp, p.item.received, p.level,
             p.title[:512], p.release, p.environment, p.user_key[:200], p.handling, p.data,
         )
-        params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values,
-                                                                         strict=True))
+        rows.append(tuple(sql.prep(f, v) for f, v in zip(fields, values, strict=True)))
+    source, params = sql.rows_source(fields, rows)
     table = Event._meta.db_table
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(events))} "  # noqa: S608
+            f"INSERT INTO {table} ({sql.columns(fields)}) {source} "
             "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id",
             params,
         )
@@ -188,16 +186,14 @@ def _upsert(model, columns, conflict, rows, update_sql: str) -> None:
         return
     table = model._meta.db_table
     fields = [model._meta.get_field(c.removesuffix("_id")) for c in columns]
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params = [
-        f.get_db_prep_save(v, connection) if not f.is_relation else v
+    prepared = [
+        tuple(sql.prep(f, v) if not f.is_relation else v for f, v in zip(fields, row, strict=True))
         for row in rows
-        for f, v in zip(fields, row, strict=True)
     ]
-    with connection.cursor() as cursor:
+    source, params = sql.rows_source(fields, prepared)
+    with sql.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES {', '.join([placeholder] * len(rows))} "
+            f"INSERT INTO {table} ({', '.join(columns)}) {source} "
             f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {update_sql.format(t=table)}",
             params,
         )
