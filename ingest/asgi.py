@@ -18,11 +18,11 @@ import re
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import DatabaseError
 from django.http import QueryDict
 from django.utils.datastructures import CaseInsensitiveMapping
 
-from ingest import handling, keys
+from ingest import handling, keys, threads
 from ingest.async_inbox import AsyncInbox
 from ingest.errors import WouldBlock
 
@@ -82,14 +82,14 @@ async def serve(scope, receive, send, endpoint: str, project_id: str | None) -> 
 
 async def shutdown() -> None:
     await inbox_writer.close()
-    await asyncio.to_thread(_close_thread_connections)
+    await threads.close_connections()
 
 
 async def _answer(request: handling.Request) -> handling.Answer:
     try:
         answer, keep = handling.plan(request, io=False)
     except WouldBlock:
-        return await asyncio.to_thread(_handle_in_thread, request)
+        return await threads.run(handling.handle, request)
     finally:
         if keys.stale:
             _refresh_keys()
@@ -97,7 +97,7 @@ async def _answer(request: handling.Request) -> handling.Answer:
         try:
             keep.inline()
             if keep.attachments:  # too large for the row: to the file store first
-                await asyncio.to_thread(handling.stage, keep)
+                await threads.run(handling.stage, keep)
             await inbox_writer.store(keep.item)
         except (DatabaseError, psycopg.Error, handling.StagingFailed):
             logger.exception("could not store an envelope")
@@ -119,39 +119,9 @@ async def _refresh_stale_keys() -> None:
     while keys.stale:
         public_key = keys.stale.pop()
         try:
-            await asyncio.to_thread(_in_thread, keys.refresh, public_key)
+            await threads.run(keys.refresh, public_key)
         except Exception:
             logger.warning("could not refresh DSN key %s", public_key, exc_info=True)
-
-
-def _in_thread(function, *args):
-    # What Django's request signals would do: drop connections that broke or grew old.
-    close_old_connections()
-    try:
-        return function(*args)
-    finally:
-        close_old_connections()
-        _thread_connections.update(connections.all(initialized_only=True))
-
-
-def _handle_in_thread(request: handling.Request) -> handling.Answer:
-    return _in_thread(handling.handle, request)
-
-
-# The Django connections of the threads above, closed at shutdown: an open connection would
-# keep the database busy (and, in tests, undroppable) after the server is gone.
-_thread_connections: set = set()
-
-
-def _close_thread_connections() -> None:
-    # Each belongs to another thread, which may be gone: allow closing it from this one.
-    for conn in list(_thread_connections):
-        conn.inc_thread_sharing()
-        try:
-            conn.close()
-        finally:
-            conn.dec_thread_sharing()
-    _thread_connections.clear()
 
 
 def _headers(scope) -> CaseInsensitiveMapping:

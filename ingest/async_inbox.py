@@ -18,10 +18,10 @@ import uuid
 import psycopg
 import redis.asyncio as aioredis
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from psycopg.types.json import Jsonb
 
-from ingest import inbox, sql
+from ingest import inbox, sql, threads
 from ingest.models import InboxItem
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class AsyncInbox:
     async def store(self, item: InboxItem) -> None:
         """Return once `item` is committed; raise what the database raised for it."""
         if not self._postgresql:
-            await asyncio.to_thread(_store_in_thread, item)
+            await threads.run(inbox.store, item)
             return
         loop = asyncio.get_running_loop()
         done = loop.create_future()
@@ -155,7 +155,7 @@ class AsyncInbox:
             if inbox.broker_resting() or not await self._set_wake_flag():
                 continue
             try:
-                await asyncio.to_thread(inbox.enqueue_digest)
+                await threads.run(inbox.enqueue_digest)
             except Exception:
                 logger.exception("could not wake the digesters; the sweep will")
 
@@ -186,11 +186,3 @@ def _params(item: InboxItem) -> list:
         Jsonb(item.attachments, dumps=sql.json_text), item.attachment_data, item.attempts,
         item.error,
     ]
-
-
-def _store_in_thread(item: InboxItem) -> None:
-    close_old_connections()
-    try:
-        inbox.store(item)
-    finally:
-        close_old_connections()
