@@ -17,7 +17,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from ingest import quotas
+from ingest import nul, quotas
 from ingest.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
 from ingest.envelope import Envelope, Item
 from ingest.errors import BadRequest, WouldBlock
@@ -139,6 +139,7 @@ def plan_envelope(
         ]
     if items.outcomes:
         meta["outcomes"] = items.outcomes
+    meta = nul.strip(meta)  # client strings go into a JSON column
     item = InboxItem(
         project_id=info.project_id,
         key_id=info.key_id,

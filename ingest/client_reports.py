@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ingest import nul
 from ingest.categories import DataCategory
 from ingest.outcome_codes import Outcome
 
@@ -49,7 +50,7 @@ def parse_client_report(
     if len(payload) > MAX_CLIENT_REPORT_SIZE:
         return []
     try:
-        report = json.loads(payload)
+        report = nul.strip(json.loads(payload))
     except (ValueError, RecursionError):
         return []
     if not isinstance(report, dict):

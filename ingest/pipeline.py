@@ -23,7 +23,17 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
 
 import grouping
-from ingest import assign, fastjson, inbox, quotas, regressions, severity, side_items, store_events
+from ingest import (
+    assign,
+    fastjson,
+    inbox,
+    nul,
+    quotas,
+    regressions,
+    severity,
+    side_items,
+    store_events,
+)
 from ingest.attachments import (
     CrashReportAllowance,
     delete_staged,
@@ -144,6 +154,8 @@ def _prepare(item: InboxItem, project: Project) -> Prepared:
         data = fastjson.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidEvent("invalid_json", "stored event is not JSON") from None
+    if nul.may_contain(raw):
+        data = nul.strip(data)
     meta = item.meta or {}
     event = normalize_event(
         data, received=item.received,

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from ingest import nul
 from ingest.categories import DataCategory
 from ingest.client_reports import parse_client_report
 from ingest.envelope import normalize_event_id
@@ -61,9 +62,10 @@ def digest_side_items(item: InboxItem, org_id: int) -> list[OutcomeRecord]:
 
 def _json(raw: str) -> Any:
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, RecursionError):
         return None
+    return nul.strip(value) if nul.may_contain(raw) else value
 
 
 def _hour(value: Any, fallback: datetime) -> datetime:

@@ -1,5 +1,6 @@
 """Each save-pipeline step's effects, outcomes and refunds (pipeline.md §4-§8, seed 000)."""
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from ingest import accept, keys, quotas
 from ingest.categories import DataCategory
 from ingest.models import InboxItem
 from tests.factories import make_project
-from tests.ingest.helpers import digest_all, event_envelope, exception_event, post
+from tests.ingest.helpers import digest_all, envelope, event_envelope, exception_event, post
 from tracker.models import (
     Attachment,
     DiscardedFingerprint,
@@ -26,6 +27,7 @@ from tracker.models import (
     OutcomeKind,
     Priority,
     Release,
+    UserReport,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -299,3 +301,33 @@ def test_other_projects_hashes_never_mix(client, project):
     send(client, project)
     send(client, other)
     assert Issue.objects.count() == 2
+
+
+def test_nul_characters_are_removed_not_fatal(client, project):
+    """PostgreSQL stores no NUL in text or JSON: one in any client string must not cost the
+    event (nor the envelope's other items)."""
+    event_id = uuid.uuid4().hex
+    body = envelope(
+        ({"type": "event"}, {"event_id": event_id, "message": "bad\u0000byte",
+                             "extra": {"k\u0000": "v\u0000"}, "tags": {"t": "a\u0000b"},
+                             "user": {"id": "u\u00001"}}),
+        ({"type": "client_report"},
+         {"discarded_events": [{"reason": "sample\u0000rate", "category": "error",
+                                "quantity": 2}]}),
+        ({"type": "user_report"}, {"event_id": event_id, "name": "A\u0000nn",
+                                   "comments": "bro\u0000ke"}),
+        headers={"event_id": event_id, "sdk": {"name": "sentry.c\u0000", "version": "1"}},
+    )
+    key = project.keys.get().public_key
+    response = client.post(
+        f"/api/{project.pk}/envelope/?sentry_key={key}&sentry_version=7&sentry_client=c%00x",
+        body, content_type="application/x-sentry-envelope")
+    assert response.status_code == 200, response.content
+    digest_all()
+    stored = Event.objects.get(event_id=event_id)
+    text = json.dumps(stored.data)
+    assert "badbyte" in text and '"ab"' in text
+    assert "\\u0000" not in text
+    assert outcomes(OutcomeKind.CLIENT_DISCARD, "samplerate") == [(DataCategory.ERROR, 2)]
+    assert UserReport.objects.get().name == "Ann"
+    assert not InboxItem.objects.exists()
