@@ -41,7 +41,9 @@ def crash_report_limit(project: Project) -> int:
 
 def materialize(item, descriptors: list[dict]) -> list[dict]:
     """Descriptors with a storage key each: inline bytes written to the file store."""
-    data = bytes(item.attachment_data or b"")
+    if not any("inline" in a for a in descriptors):
+        return descriptors
+    data = bytes(item.attachment_data or b"")  # deferred by inbox.claim: read here
     event_id = item.event_id.hex if isinstance(item.event_id, uuid.UUID) else item.event_id
     result = []
     for index, a in enumerate(descriptors):

@@ -174,7 +174,9 @@ def claim(batch_size: int) -> list[InboxItem]:
         InboxItem.objects.filter(id__in=ids).update(
             claimed_until=until, attempts=F("attempts") + 1
         )
-    return list(InboxItem.objects.filter(id__in=ids).order_by("id"))
+    # Inline attachment bytes (up to 1 MiB a row) are read only when an event's attachments
+    # are saved, one row at a time: a batch of 100 would otherwise hold them all at once.
+    return list(InboxItem.objects.filter(id__in=ids).defer("attachment_data").order_by("id"))
 
 
 def has_pending() -> bool:
