@@ -119,7 +119,8 @@ async def _refresh_stale_keys() -> None:
     while keys.stale:
         public_key = keys.stale.pop()
         try:
-            await threads.run(keys.refresh, public_key)
+            # get_key looks an expired memo up again; the stale one answers meanwhile.
+            await threads.run(keys.get_key, public_key)
         except Exception:
             logger.warning("could not refresh DSN key %s", public_key, exc_info=True)
 

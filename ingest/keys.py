@@ -88,12 +88,6 @@ def get_key_memoized(public_key: str) -> KeyInfo | None:
     return memo[1]
 
 
-def refresh(public_key: str) -> None:
-    """Look an expired memo up again (from the cache or the database); until this returns,
-    the stale one keeps answering."""
-    get_key(public_key)
-
-
 def get_key_by_id(key_id: int) -> KeyInfo | None:
     """For the pipeline's refunds: rare, so a query to find the public key is fine."""
     public_key = ProjectKey.objects.filter(pk=key_id).values_list("public_key", flat=True).first()

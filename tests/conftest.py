@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests import factories
+from tests.alerts.servers import WebhookReceiver, serve_webhooks
 
 
 def pytest_collection_modifyitems(config, items):
@@ -126,3 +127,20 @@ def org(user):
 @pytest.fixture
 def project(org):
     return factories.make_project(org, "Shop", platform="python", slug="shop")
+
+
+# A webhook receiver for alert tests (tests/alerts, tests/e2e): one server per test process.
+@pytest.fixture(scope="session")
+def _webhook_server():
+    receiver = WebhookReceiver()
+    server = serve_webhooks(receiver)
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def webhooks(_webhook_server):
+    _webhook_server.clear()
+    yield _webhook_server
+    _webhook_server.clear()

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.alerts.servers import SMTPServer, WebhookReceiver, serve_webhooks
+from tests.alerts.servers import SMTPServer
 
 
 @pytest.fixture(scope="session")
@@ -22,22 +22,6 @@ def smtp(_smtp_server, settings):
     _smtp_server.inbox.clear()
     yield _smtp_server.inbox
     _smtp_server.inbox.clear()
-
-
-@pytest.fixture(scope="session")
-def _webhook_server():
-    receiver = WebhookReceiver()
-    server = serve_webhooks(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def webhooks(_webhook_server):
-    _webhook_server.clear()
-    yield _webhook_server
-    _webhook_server.clear()
 
 
 @pytest.fixture

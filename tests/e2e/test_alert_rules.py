@@ -3,7 +3,6 @@ for events the real sentry-sdk sends."""
 
 import pytest
 
-from tests.alerts.servers import WebhookReceiver, serve_webhooks
 from tests.e2e.conftest import sign_in
 from tests.live import dsn_for, run_python_sdk, wait_until
 from tracker.alerts.models import AlertRule
@@ -13,15 +12,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("digest_worker"),
 ]
-
-
-@pytest.fixture
-def webhooks():
-    receiver = WebhookReceiver()
-    server = serve_webhooks(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
