@@ -39,6 +39,3 @@ async def _lifespan(receive, send):
             await ingest_asgi.shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
-import sys  # noqa
-if os.environ.get("SWITCH"):
-    sys.setswitchinterval(float(os.environ["SWITCH"]))
