@@ -21,6 +21,7 @@ from ingest import nul, quotas
 from ingest.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
 from ingest.envelope import Envelope, Item
 from ingest.errors import BadRequest, WouldBlock
+from ingest.inbox import Row
 from ingest.keys import KeyInfo
 from ingest.models import InboxItem
 from ingest.outcome_codes import Outcome
@@ -55,7 +56,7 @@ class Keep:
     what remains to the file store. Both before the row is stored.
     """
 
-    item: InboxItem
+    item: Row
     attachments: list[Item]
 
     def inline(self) -> None:
@@ -140,7 +141,7 @@ def plan_envelope(
     if items.outcomes:
         meta["outcomes"] = items.outcomes
     meta = nul.strip(meta)  # client strings go into a JSON column
-    item = InboxItem(
+    item = Row(
         project_id=info.project_id,
         key_id=info.key_id,
         kind=InboxItem.Kind.EVENT if items.event is not None else InboxItem.Kind.OTHER,
@@ -148,7 +149,6 @@ def plan_envelope(
         received=received,
         meta=meta,
         payload=items.event.payload if items.event is not None else b"",
-        attachments=[],
     )
     return verdict, Keep(item, items.attachments)
 

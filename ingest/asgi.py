@@ -20,7 +20,6 @@ import psycopg
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import QueryDict
-from django.utils.datastructures import CaseInsensitiveMapping
 
 from ingest import handling, keys, threads
 from ingest.async_inbox import AsyncInbox
@@ -36,6 +35,7 @@ _ROUTES = (
 )
 
 inbox_writer = AsyncInbox()
+_NO_QUERY = QueryDict()
 
 
 def route(path: str) -> tuple[str, str | None] | None:
@@ -59,7 +59,7 @@ async def serve(scope, receive, send, endpoint: str, project_id: str | None) -> 
         endpoint=endpoint,
         raw_project_id=project_id,
         headers=headers,
-        query=QueryDict(scope.get("query_string", b"")),
+        query=QueryDict(query_string) if (query_string := scope.get("query_string")) else _NO_QUERY,
         remote_addr=client[0] if client else None,
         content_length=declared,
         body=lambda: iter(chunks),
@@ -125,13 +125,10 @@ async def _refresh_stale_keys() -> None:
             logger.warning("could not refresh DSN key %s", public_key, exc_info=True)
 
 
-def _headers(scope) -> CaseInsensitiveMapping:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope["headers"]:
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        # Repeated headers are joined, as Django does for its request.headers.
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
-    return CaseInsensitiveMapping(headers)
+def _headers(scope) -> handling.Headers:
+    return handling.Headers(
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
+    )
 
 
 async def _read_body(receive, declared: str | None) -> list[bytes]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 
 import psycopg
 import redis.asyncio as aioredis
@@ -22,7 +21,6 @@ from django.db import connection
 from psycopg.types.json import Jsonb
 
 from ingest import inbox, sql, threads
-from ingest.models import InboxItem
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ class AsyncInbox:
         self._waking: asyncio.Task | None = None
         self._redis: aioredis.Redis | None = None
 
-    async def store(self, item: InboxItem) -> None:
+    async def store(self, item: inbox.Row) -> None:
         """Return once `item` is committed; raise what the database raised for it."""
         if not self._postgresql:
             await threads.run(inbox.store, item)
@@ -176,12 +174,13 @@ class AsyncInbox:
             return True
 
 
-def _params(item: InboxItem) -> list:
+def _params(item: inbox.Row) -> list:
     """inbox.params for PostgreSQL, without Django's field machinery (it reaches for the
     context-local connection at every field, which costs more than the rest of a request)."""
     return [
         item.project_id, item.key_id, item.kind,
-        uuid.UUID(str(item.event_id)) if item.event_id else None,
+        # A str: PostgreSQL casts it to uuid (psycopg sends str as "unknown").
+        str(item.event_id) if item.event_id else None,
         item.received, Jsonb(item.meta, dumps=sql.json_text), item.payload,
         Jsonb(item.attachments, dumps=sql.json_text), item.attachment_data, item.attempts,
         item.error,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,10 +75,15 @@ def auth_from_request(
     found: list[dict[str, str]] = []
 
     x_sentry_auth = _header(headers, "x-sentry-auth")
+    authorization = _header(headers, "authorization")
+    if (x_sentry_auth is not None and authorization is None and path_key is None
+            and not any(name.startswith("sentry_") for name in query)):
+        # What the SDKs send, and the same few values over and over: parsed once.
+        return _from_sentry_header(x_sentry_auth, user_agent) if x_sentry_auth.strip() else None
+
     if x_sentry_auth is not None and x_sentry_auth.strip():
         found.append(_parse_sentry_header(x_sentry_auth))
 
-    authorization = _header(headers, "authorization")
     if authorization is not None:
         if _SENTRY_PREFIX.match(authorization):
             found.append(_parse_sentry_header(authorization))
@@ -171,14 +177,14 @@ def resolve_auth(
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
-    # Plain dicts are case-sensitive; HTTP header names are not.
-    for key, candidate in headers.items():
-        if key.lower() == name:
-            return candidate
-    return None
+    # `headers` ignores case: Django's request.headers, or ingest.handling.Headers.
+    return headers.get(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _from_sentry_header(value: str, user_agent: str | None) -> AuthInfo:
+    # AuthInfo is frozen, so one instance may serve many requests; errors are not cached.
+    return _auth_from_pairs(_parse_sentry_header(value), user_agent)
 
 
 def _parse_sentry_header(value: str) -> dict[str, str]:

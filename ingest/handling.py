@@ -43,6 +43,32 @@ class Forbidden(IngestError):
     status = 403
 
 
+class Headers(dict[str, str]):
+    """Request headers by lowercase name; lookups ignore case, as HTTP's do.
+
+    A dict rather than Django's CaseInsensitiveMapping: ingest reads a dozen headers per
+    request on its hot path, and a plain dict lookup is several times cheaper.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        get, put = dict.get, dict.__setitem__
+        for name, value in pairs:
+            name = name.lower()
+            earlier = get(self, name)
+            # Repeated headers are joined, as Django does for its request.headers.
+            put(self, name, value if earlier is None else f"{earlier},{value}")
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+    def get(self, name: str, default=None):
+        return super().get(name.lower(), default)
+
+
 @dataclass
 class Request:
     method: str
@@ -163,8 +189,9 @@ def _ingest(request: Request, *, io: bool) -> tuple[Answer, Keep | None]:
     elif request.method == "GET":
         answer = Answer(200, _GIF, content_type="image/gif")
     else:
-        body = {"id": verdict.event_id} if verdict.event_id else {}
-        answer = Answer(200, json.dumps(body).encode())
+        # event_id is 32 hex digits (validated), nothing to escape.
+        answer = Answer(200, b'{"id":"%s"}' % verdict.event_id.encode() if verdict.event_id
+                        else b"{}")
     if verdict.rate_limits:
         answer.headers["X-Sentry-Rate-Limits"] = format_rate_limits(verdict.rate_limits)
     return answer, keep

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -28,7 +30,28 @@ _STORED_FIELDS = ("project_id", "key_id", "kind", "event_id", "received", "meta"
                   "attachments", "attachment_data", "attempts", "error")
 
 
-def store(item: InboxItem) -> None:
+@dataclass
+class Row:
+    """An accepted envelope on its way into the inbox: InboxItem's stored fields.
+
+    A plain object rather than a model instance: on the ingest hot path, building an
+    InboxItem cost about a sixth of handling the whole request.
+    """
+
+    project_id: int
+    key_id: int
+    kind: str  # InboxItem.Kind
+    event_id: str | None
+    received: datetime
+    meta: dict[str, Any]
+    payload: bytes = b""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    attachment_data: bytes = b""
+    attempts: int = 0
+    error: str = ""
+
+
+def store(item: Row) -> None:
     """Persist one accepted envelope; return once it is committed.
 
     Concurrent requests of this process share one INSERT and one commit (see group_commit):
@@ -39,14 +62,14 @@ def store(item: InboxItem) -> None:
     _group.submit(params(item))
 
 
-def params(item: InboxItem) -> list:
-    """The row's values, adapted for the database (no I/O: the async path calls this too)."""
-    return [f.get_db_prep_save(f.pre_save(item, add=True), connection) for f in _stored()]
+def params(item: Row) -> list:
+    """The row's values, adapted for the database."""
+    return [f.get_db_prep_save(getattr(item, f.attname), connection) for f in stored_fields()]
 
 
 @functools.cache
 def insert_sql(rows: int) -> str:
-    stored = _stored()
+    stored = stored_fields()
     placeholders = "(" + ", ".join(["%s"] * len(stored)) + ")"
     return (
         f"INSERT INTO {InboxItem._meta.db_table} ({sql.columns(stored)}) "  # noqa: S608
@@ -83,7 +106,7 @@ def _insert(rows: list[list]) -> None:
         cursor.execute(insert_sql(len(rows)), flatten(rows))
 
 
-def _stored():
+def stored_fields():
     return sql.fields(InboxItem, _STORED_FIELDS)
 
 

@@ -34,7 +34,7 @@ def send_sample_event(project: Project) -> str:
     key = project.keys.filter(is_active=True).order_by("created", "id").first()
     payload = json.dumps(sample_event_payload(event_id), separators=(",", ":")).encode()
     inbox.store(
-        InboxItem(
+        inbox.Row(
             project_id=project.pk,
             key_id=key.pk if key is not None else 0,
             kind=InboxItem.Kind.EVENT,

@@ -13,10 +13,16 @@ from ingest.auth import (
     resolve_auth,
 )
 from ingest.errors import IngestError
+from ingest.handling import Headers
 
 KEY = "4f1e0c2a9b7d4e55a1c3d2e1f0a9b8c7"
 OTHER_KEY = "0123456789abcdef0123456789abcdef"
 PY_HEADER = f"Sentry sentry_version=7, sentry_client=sentry.python/2.19.0, sentry_key={KEY}"
+
+
+def request_auth(headers, query, **kwargs):
+    # Ingest hands auth its case-insensitive Headers, never a plain dict.
+    return auth_from_request(Headers(headers.items()), query, **kwargs)
 
 
 def basic(user_and_password: str) -> str:
@@ -118,11 +124,11 @@ def basic(user_and_password: str) -> str:
     ],
 )
 def test_auth_sources(headers, query, expected):
-    assert auth_from_request(headers, query) == expected
+    assert request_auth(headers, query) == expected
 
 
 def test_path_key_source():
-    assert auth_from_request({}, {}, path_key=KEY) == AuthInfo(KEY, 7, None)
+    assert request_auth({}, {}, path_key=KEY) == AuthInfo(KEY, 7, None)
 
 
 @pytest.mark.parametrize(
@@ -136,13 +142,13 @@ def test_path_key_source():
 )
 def test_client_falls_back_to_user_agent(headers, user_agent, expected_client):
     headers = {**headers, "X-Sentry-Auth": f"Sentry sentry_key={KEY}"}
-    auth = auth_from_request(headers, {}, user_agent=user_agent)
+    auth = request_auth(headers, {}, user_agent=user_agent)
     assert auth is not None
     assert auth.client == expected_client
 
 
 def test_sentry_client_wins_over_user_agent():
-    auth = auth_from_request({"X-Sentry-Auth": PY_HEADER, "User-Agent": "urllib3"}, {})
+    auth = request_auth({"X-Sentry-Auth": PY_HEADER, "User-Agent": "urllib3"}, {})
     assert auth is not None
     assert auth.client == "sentry.python/2.19.0"
 
@@ -157,7 +163,7 @@ def test_sentry_client_wins_over_user_agent():
     ],
 )
 def test_no_source_returns_none(headers, query):
-    assert auth_from_request(headers, query) is None
+    assert request_auth(headers, query) is None
 
 
 @pytest.mark.parametrize(
@@ -173,7 +179,7 @@ def test_no_source_returns_none(headers, query):
 )
 def test_multiple_sources_are_rejected(headers, query, path_key):
     with pytest.raises(IngestError) as caught:
-        auth_from_request(headers, query, path_key=path_key)
+        request_auth(headers, query, path_key=path_key)
     assert caught.value.status == 401
     assert caught.value.detail == "multiple authorization payloads detected"
 
@@ -196,7 +202,7 @@ def test_multiple_sources_are_rejected(headers, query, path_key):
 )
 def test_malformed_auth_is_401(headers, query):
     with pytest.raises(IngestError) as caught:
-        auth_from_request(headers, query)
+        request_auth(headers, query)
     assert caught.value.status == 401
     assert caught.value.detail == "bad x-sentry-auth header"
 
@@ -212,7 +218,7 @@ def test_malformed_auth_is_401(headers, query):
 )
 def test_bad_public_key_is_400(key):
     with pytest.raises(IngestError) as caught:
-        auth_from_request({"X-Sentry-Auth": f"Sentry sentry_key={key}"}, {})
+        request_auth({"X-Sentry-Auth": f"Sentry sentry_key={key}"}, {})
     assert caught.value.status == 400
     assert caught.value.detail == "bad sentry DSN public key"
 
@@ -223,7 +229,7 @@ def test_bad_public_key_is_400(key):
 )
 def test_unsupported_version_is_400(version, shown):
     with pytest.raises(IngestError) as caught:
-        auth_from_request({}, {"sentry_key": KEY, "sentry_version": version})
+        request_auth({}, {"sentry_key": KEY, "sentry_version": version})
     assert caught.value.status == 400
     assert caught.value.detail == f"unsupported protocol version ({shown})"
     assert caught.value.outcome_reason == "auth_version"
