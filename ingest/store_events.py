@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import F
 
 from ingest import sql
 from ingest.prepared import Prepared
@@ -37,8 +36,8 @@ def insert_events(events: list[Prepared]) -> list[Prepared]:
             p.project.pk, p.issue_id, p.event_id, p.timestamp, p.item.received, p.level,
             p.title[:512], p.release, p.environment, p.user_key[:200], p.handling, p.data,
         )
-        rows.append(tuple(sql.prep(f, v) for f, v in zip(fields, values, strict=True)))
-    source, params = sql.rows_source(fields, rows)
+        rows.append(values)
+    source, params = sql.rows_source(fields, sql.prep_rows(fields, rows))
     table = Event._meta.db_table
     with sql.cursor() as cursor:
         cursor.execute(
@@ -174,9 +173,23 @@ def count_tags(events: list[Prepared]) -> dict[int, int]:
         "last_seen = CASE WHEN excluded.last_seen > {t}.last_seen THEN excluded.last_seen "
         "ELSE {t}.last_seen END",
     )
-    for issue_id, n in sorted(new_users.items()):
-        Issue.objects.filter(pk=issue_id).update(users_seen=F("users_seen") + n)
+    _add_users(new_users)
     return dict(new_users)
+
+
+def _add_users(new_users: Counter[int]) -> None:
+    """users_seen += n for every issue, in one statement (update_issues holds their locks)."""
+    if not new_users:
+        return
+    fields = sql.fields(Issue, ("id", "users_seen"))
+    source, params = sql.rows_source(fields, sorted(new_users.items()))
+    t = Issue._meta.db_table
+    with sql.cursor() as cursor:
+        cursor.execute(
+            f"WITH v (id, n) AS ({source}) "  # noqa: S608 (table and column types only)
+            f"UPDATE {t} SET users_seen = {t}.users_seen + v.n FROM v WHERE {t}.id = v.id",
+            params,
+        )
 
 
 def _upsert(model, columns, conflict, rows, update_sql: str) -> None:
@@ -186,11 +199,7 @@ def _upsert(model, columns, conflict, rows, update_sql: str) -> None:
         return
     table = model._meta.db_table
     fields = [model._meta.get_field(c.removesuffix("_id")) for c in columns]
-    prepared = [
-        tuple(sql.prep(f, v) if not f.is_relation else v for f, v in zip(fields, row, strict=True))
-        for row in rows
-    ]
-    source, params = sql.rows_source(fields, prepared)
+    source, params = sql.rows_source(fields, sql.prep_rows(fields, rows))
     with sql.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) {source} "

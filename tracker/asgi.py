@@ -13,6 +13,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 django_application = get_asgi_application()
 
 from ingest import asgi as ingest_asgi  # noqa: E402 - needs Django set up
+from tracker import gc_tuning  # noqa: E402
+
+gc_tuning.tune_after_startup()
 
 
 async def application(scope, receive, send):

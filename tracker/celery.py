@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
@@ -20,3 +21,10 @@ def route_to_configured_queue(name, args, kwargs, options, task=None, **kw):
 
 app.conf.task_routes = (route_to_configured_queue,)
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _tune_worker_process(**kwargs) -> None:
+    from tracker import gc_tuning
+
+    gc_tuning.tune_after_startup()
