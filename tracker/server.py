@@ -22,6 +22,8 @@ def command(*, port: int, workers: int, host: str = "0.0.0.0", access_log: bool 
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--log-level", log_level, "--respawn-failed-workers",
     ]
+    if interface == "asgi":
+        args += ["--loop", "uvloop"]  # a cheaper event loop than asyncio's: see pyproject
     if threads is not None:
         args += ["--blocking-threads", str(threads)]
     if access_log:
