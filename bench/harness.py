@@ -83,8 +83,8 @@ def envelopes(name: str, *, bugs: int, events: int) -> Path:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], *, workers: int, port: int = 8931, interface: str = "asgi"):
-    """The production web server (granian, tracker.asgi) with production settings; yields
+def server(env: dict[str, str], *, workers: int, port: int = 8931, interface: str = "rsgi"):
+    """The production web server (granian, tracker.rsgi) with production settings; yields
     (url, pid). interface="wsgi" serves tracker.wsgi instead, one thread per worker: the
     fastest setting for a bare sync view here (the ceiling)."""
     from tracker import server as web_server

@@ -1,6 +1,6 @@
 """Handling an SDK request, whichever server interface delivered it.
 
-The Django views (`ingest.views`) and the ASGI fast path (`ingest.asgi`) both turn their
+The Django views (`ingest.views`) and the event-loop fast path (`ingest.rsgi`) both turn their
 request into a `Request` and send back the `Answer` made here, so the protocol lives in one
 place. `handle` is the whole request, and may block on the database, Redis or the file
 store. `plan` is the same work in a mode that never blocks: it raises WouldBlock at the

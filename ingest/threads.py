@@ -1,4 +1,4 @@
-"""Blocking work from the event loop (ingest/asgi.py): a thread, and Django's connections.
+"""Blocking work from the event loop (ingest/rsgi.py): a thread, and Django's connections.
 
 Django opens a database connection per thread and looks after it around each request, on
 its request signals. Work sent to a thread from the loop gets the same care here, and the
@@ -21,12 +21,21 @@ async def run(function, *args):
 
 
 def _call(function, *args):
-    close_old_connections()  # those that broke or grew old
+    _close_broken()
     try:
         return function(*args)
     finally:
-        close_old_connections()
+        _close_broken()
         _opened.update(connections.all(initialized_only=True))
+
+
+def _close_broken() -> None:
+    """Close the connections that failed, as Django does between requests, but keep healthy
+    ones whatever their age: these threads live as long as the server (tracker.rsgi turns
+    persistent connections off for Django's own per-request threads)."""
+    for conn in connections.all(initialized_only=True):
+        conn.close_at = None
+    close_old_connections()
 
 
 async def close_connections() -> None:

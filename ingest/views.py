@@ -1,7 +1,7 @@
 """The SDK-facing endpoints as Django views: /api/<project_id>/envelope/ and .../store/.
 
 Thin: turn the HttpRequest into an `ingest.handling.Request`, hand it over, send the answer.
-Under the ASGI server the same URLs are served by `ingest.asgi` before Django sees them;
+Under granian the same URLs are served by `ingest.rsgi` before Django sees them;
 these views serve them under WSGI and in Django's test client.
 """
 

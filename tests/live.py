@@ -67,7 +67,7 @@ def _collect_static() -> None:
 
 @contextlib.contextmanager
 def running_server(**env: str):
-    """The production web server (granian, tracker.asgi) serving Errata on the test database,
+    """The production web server (granian, tracker.rsgi) serving Errata on the test database,
     in its own process, until exit."""
     _collect_static()
     port = _free_port()

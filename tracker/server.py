@@ -1,7 +1,7 @@
 """The command line of the web server, one place for `make run`, the tests and benchmarks.
 
-granian serves tracker.asgi: the SDK-facing URLs are answered on its event loop (see
-ingest/asgi.py), everything else by Django. One process per worker, one event loop each;
+granian serves tracker.rsgi: the SDK-facing URLs are answered on its event loop (see
+ingest/rsgi.py), everything else by Django. One process per worker, one event loop each;
 Django's sync views run in a thread of their process. No Django import here: the benchmark
 scripts use this before Django is set up.
 """
@@ -12,7 +12,7 @@ import sys
 
 
 def command(*, port: int, workers: int, host: str = "0.0.0.0", access_log: bool = False,  # noqa: S104
-            log_level: str = "info", interface: str = "asgi",
+            log_level: str = "info", interface: str = "rsgi",
             threads: int | None = None) -> list[str]:
     """interface="wsgi" serves tracker.wsgi instead, with `threads` Python threads per worker:
     the benchmarks' bare-view ceiling."""
@@ -22,7 +22,7 @@ def command(*, port: int, workers: int, host: str = "0.0.0.0", access_log: bool 
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--log-level", log_level, "--respawn-failed-workers",
     ]
-    if interface == "asgi":
+    if interface != "wsgi":
         args += ["--loop", "uvloop"]  # a cheaper event loop than asyncio's: see pyproject
     if threads is not None:
         args += ["--blocking-threads", str(threads)]

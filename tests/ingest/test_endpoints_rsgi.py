@@ -1,13 +1,13 @@
-"""The endpoint table of test_endpoints, through the ASGI application granian serves.
+"""The endpoint table of test_endpoints, through the RSGI application granian serves.
 
-Production serves ingest from tracker.asgi (ingest/asgi.py), the tests' Django client goes
-through the views: both must answer alike. The ASGI path writes with its own connection
+Production serves ingest from tracker.rsgi (ingest/rsgi.py), the tests' Django client goes
+through the views: both must answer alike. The event-loop path writes with its own connection
 (and falls back to threads), so these tests commit: transactional database.
 """
 
 import pytest
 
-from tests.ingest import asgi_client
+from tests.ingest import rsgi_client
 from tests.ingest.test_endpoints import *  # noqa: F403 - the same tests, another client
 from tests.ingest.test_endpoints import test_accepting_an_event_takes_at_most_two_statements
 
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def client():
-    return asgi_client.AsgiClient()
+    return rsgi_client.RsgiClient()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _close_async_inbox():
     yield
-    asgi_client.close()
+    rsgi_client.close()

@@ -1,13 +1,13 @@
-"""The SDK-facing URLs on the event loop, in front of Django's ASGI application.
+"""The SDK-facing URLs on granian's event loop, in front of Django.
 
-Under the ASGI server (granian, see tracker/asgi.py) ingest requests never enter Django's
-request machinery: their body is read here, `ingest.handling.plan` runs in its no-I/O mode
-on the event loop, and the inbox row is committed by `AsyncInbox` together with the rows of
-concurrent requests; small attachments travel in the row, large ones are written to the file
-store from a thread. Whatever else
-would block (a key not looked up lately, quotas, recording an outcome) makes the request
-start over with `ingest.handling.handle` in a thread: the same code the Django views run, so
-both interfaces answer alike.
+granian serves tracker.rsgi through its native interface (RSGI), and ingest requests never
+enter Django's request machinery: their body is read here, `ingest.handling.plan` runs in
+its no-I/O mode on the event loop, and the inbox row is committed by `AsyncInbox` together
+with the rows of concurrent requests; small attachments travel in the row, large ones are
+written to the file store from a thread. Whatever else would block (a key not looked up
+lately, quotas, recording an outcome) makes the request start over with
+`ingest.handling.handle` in a thread: the same code the Django views run, so both answer
+alike.
 """
 
 from __future__ import annotations
@@ -49,18 +49,17 @@ def route(path: str) -> tuple[str, str | None] | None:
     return None
 
 
-async def serve(scope, receive, send, endpoint: str, project_id: str | None) -> None:
-    headers = _headers(scope)
+async def serve(scope, proto, endpoint: str, project_id: str | None) -> None:
+    headers = handling.Headers(scope.headers.items())
     declared = headers.get("Content-Length")
-    chunks = await _read_body(receive, declared)
-    client = scope.get("client")
+    chunks = await _read_body(proto, declared)
     request = handling.Request(
-        method=scope["method"],
+        method=scope.method,
         endpoint=endpoint,
         raw_project_id=project_id,
         headers=headers,
-        query=QueryDict(query_string) if (query_string := scope.get("query_string")) else _NO_QUERY,
-        remote_addr=client[0] if client else None,
+        query=QueryDict(scope.query_string) if scope.query_string else _NO_QUERY,
+        remote_addr=client_address(scope.client),
         content_length=declared,
         body=lambda: iter(chunks),
     )
@@ -69,15 +68,17 @@ async def serve(scope, receive, send, endpoint: str, project_id: str | None) -> 
     except Exception:
         logger.exception("ingest request failed")
         answer = handling.Answer(500, b'{"detail":"internal error"}')
-    await send({
-        "type": "http.response.start",
-        "status": answer.status,
-        "headers": [
-            (b"content-type", answer.content_type.encode()),
-            *((name.encode(), value.encode("latin-1")) for name, value in answer.headers.items()),
-        ],
-    })
-    await send({"type": "http.response.body", "body": answer.body})
+    proto.response_bytes(
+        answer.status,
+        [("content-type", answer.content_type), *answer.headers.items()],
+        answer.body,
+    )
+
+
+def client_address(client: str) -> str | None:
+    """The host of RSGI's "host:port" ("[::1]:port" for IPv6)."""
+    host = client.rpartition(":")[0]
+    return host.removeprefix("[").removesuffix("]") or None
 
 
 async def shutdown() -> None:
@@ -125,27 +126,17 @@ async def _refresh_stale_keys() -> None:
             logger.warning("could not refresh DSN key %s", public_key, exc_info=True)
 
 
-def _headers(scope) -> handling.Headers:
-    return handling.Headers(
-        (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
-    )
-
-
-async def _read_body(receive, declared: str | None) -> list[bytes]:
-    """The body's chunks, reading at most one byte past the request size limit:
+async def _read_body(proto, declared: str | None) -> list[bytes]:
+    """The body's chunks, reading at most one chunk past the request size limit:
     decode_body then refuses it with the same 413 as on the sync path."""
     limit = settings.ERRATA["MAX_REQUEST_SIZE"]
     if declared and declared.isdigit() and int(declared) > limit:
         return []  # refused on the declared length alone, unread
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return chunks
-        chunk = message.get("body", b"")
-        if chunk:
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit or not message.get("more_body", False):
-            return chunks
+    async for chunk in proto:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return chunks
