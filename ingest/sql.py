@@ -10,6 +10,8 @@ import psycopg
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
+from tracker.fields import JSONTextField
+
 
 def fields(model: type[models.Model], names: tuple[str, ...]) -> list[models.Field]:
     """Concrete fields by name, typed as such (get_field may also return relations)."""
@@ -60,7 +62,8 @@ def prep_rows(field_list: list[models.Field], rows: list[tuple]) -> list[tuple]:
             for row in rows
         ]
     json_columns = [i for i, f in enumerate(field_list) if isinstance(f, models.JSONField)]
-    if not json_columns:
+    text_columns = [i for i, f in enumerate(field_list) if isinstance(f, JSONTextField)]
+    if not json_columns and not text_columns:
         return rows
     prepared = []
     for row in rows:
@@ -68,6 +71,9 @@ def prep_rows(field_list: list[models.Field], rows: list[tuple]) -> list[tuple]:
         for i in json_columns:
             if values[i] is not None:
                 values[i] = Jsonb(values[i], dumps=json_text)
+        for i in text_columns:
+            if values[i] is not None:
+                values[i] = json_text(values[i])
         prepared.append(tuple(values))
     return prepared
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from tracker.fields import JSONTextField
 from tracker.models.issues import Handling, Issue, Level
 from tracker.models.projects import Project
 
@@ -25,7 +26,7 @@ class Event(models.Model):
     environment = models.CharField(max_length=64, blank=True, default="")
     user_key = models.CharField(max_length=200, blank=True, default="")
     handling = models.CharField(max_length=16, choices=Handling.choices, default=Handling.HANDLED)
-    data = models.JSONField(default=dict)
+    data = JSONTextField(default=dict)  # the normalized event; see JSONTextField for why text
 
     class Meta:
         constraints = [

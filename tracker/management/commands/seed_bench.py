@@ -256,7 +256,8 @@ _AGGREGATES_SQL = [
       ('level', CASE e.level WHEN 50 THEN 'fatal' WHEN 40 THEN 'error'
                              WHEN 30 THEN 'warning' WHEN 20 THEN 'info' ELSE 'debug' END),
       ('handled', CASE WHEN e.handling = 'handled' THEN 'yes' ELSE 'no' END),
-      ('browser', e.data #>> '{{tags,1,1}}'), ('server_name', e.data #>> '{{tags,0,1}}')
+      ('browser', e.data::jsonb #>> '{{tags,1,1}}'),
+      ('server_name', e.data::jsonb #>> '{{tags,0,1}}')
     ) AS t(key, value)
     WHERE e.project_id = ANY(%(projects)s)
     GROUP BY 1, 2, 3
