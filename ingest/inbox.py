@@ -187,6 +187,8 @@ def claim(batch_size: int) -> list[InboxItem]:
     """
     now = timezone.now()
     until = now + LEASE
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(now, until, batch_size)
     with transaction.atomic():
         rows = InboxItem.objects.filter(_claimable(now)).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
@@ -200,6 +202,24 @@ def claim(batch_size: int) -> list[InboxItem]:
     # Inline attachment bytes (up to 1 MiB a row) are read only when an event's attachments
     # are saved, one row at a time: a batch of 100 would otherwise hold them all at once.
     return list(InboxItem.objects.filter(id__in=ids).defer("attachment_data").order_by("id"))
+
+
+def _claim_postgresql(now, until, batch_size: int) -> list[InboxItem]:
+    """The same in one statement: pick, lock, lease and read the rows at once (the three
+    statements and transaction above cost ~7 ms of a batch's CPU, mostly the ORM's)."""
+    table = InboxItem._meta.db_table
+    columns = ", ".join(
+        f.column for f in InboxItem._meta.concrete_fields if f.name != "attachment_data")
+    items = list(InboxItem.objects.raw(
+        f"UPDATE {table} SET claimed_until = %s, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {table} WHERE attempts < %s "
+        "AND (claimed_until IS NULL OR claimed_until < %s) "
+        "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+        f"RETURNING {columns}",
+        [until, MAX_ATTEMPTS, now, batch_size],
+    ))
+    items.sort(key=lambda item: item.pk)  # RETURNING keeps no order
+    return items
 
 
 def has_pending() -> bool:
