@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from ingest import inbox
 from ingest.categories import DataCategory
 from ingest.outcome_codes import Outcome
 from tracker.models import CRASH_REPORTS_ALL, Attachment, Project
@@ -43,7 +44,7 @@ def materialize(item, descriptors: list[dict]) -> list[dict]:
     """Descriptors with a storage key each: inline bytes written to the file store."""
     if not any("inline" in a for a in descriptors):
         return descriptors
-    data = bytes(item.attachment_data or b"")  # deferred by inbox.claim: read here
+    data = inbox.attachment_data(item)  # deferred by inbox.claim: read here
     event_id = item.event_id.hex if isinstance(item.event_id, uuid.UUID) else item.event_id
     result = []
     for index, a in enumerate(descriptors):

@@ -222,6 +222,20 @@ def _claim_postgresql(now, until, batch_size: int) -> list[InboxItem]:
     return items
 
 
+def attachment_data(item: InboxItem) -> bytes:
+    """The inline attachment bytes of a claimed row, read on their own: a plain query, where
+    loading the deferred field through the ORM cost ~0.5 ms of CPU per row."""
+    if "attachment_data" in item.__dict__:
+        return bytes(item.attachment_data or b"")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT attachment_data FROM {InboxItem._meta.db_table} WHERE id = %s",  # noqa: S608
+            [item.pk],
+        )
+        row = cursor.fetchone()
+    return bytes(row[0] or b"") if row else b""
+
+
 def has_pending() -> bool:
     return InboxItem.objects.filter(_claimable(timezone.now())).exists()
 
