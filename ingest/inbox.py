@@ -208,8 +208,8 @@ def _claim_postgresql(now, until, batch_size: int) -> list[InboxItem]:
     """The same in one statement: pick, lock, lease and read the rows at once (the three
     statements and transaction above cost ~7 ms of a batch's CPU, mostly the ORM's)."""
     table = InboxItem._meta.db_table
-    columns = ", ".join(
-        f.column for f in InboxItem._meta.concrete_fields if f.name != "attachment_data")
+    columns = sql.columns(
+        [f for f in InboxItem._meta.concrete_fields if f.name != "attachment_data"])
     items = list(InboxItem.objects.raw(
         f"UPDATE {table} SET claimed_until = %s, attempts = attempts + 1 "  # noqa: S608
         f"WHERE id IN (SELECT id FROM {table} WHERE attempts < %s "
