@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import connection
 from psycopg.types.json import Jsonb
 
-from ingest import inbox, sql, threads
+from ingest import inbox, threads
+from tracker import fastjson
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def _params(item: inbox.Row) -> list:
         item.project_id, item.key_id, item.kind,
         # A str: PostgreSQL casts it to uuid (psycopg sends str as "unknown").
         str(item.event_id) if item.event_id else None,
-        item.received, Jsonb(item.meta, dumps=sql.json_text), item.payload,
-        Jsonb(item.attachments, dumps=sql.json_text), item.attachment_data, item.attempts,
+        item.received, Jsonb(item.meta, dumps=fastjson.dumps), item.payload,
+        Jsonb(item.attachments, dumps=fastjson.dumps), item.attachment_data, item.attempts,
         item.error,
     ]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest import fastjson
 from ingest.errors import BadRequest, clip, invalid_envelope, too_large
+from tracker import fastjson
 
 DEFAULT_ATTACHMENT_TYPE = "event.attachment"
 DEFAULT_MAX_ITEMS = 1000

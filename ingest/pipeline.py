@@ -25,7 +25,6 @@ from django.db.models.functions import Coalesce, Greatest
 import grouping
 from ingest import (
     assign,
-    fastjson,
     inbox,
     nul,
     quotas,
@@ -48,7 +47,7 @@ from ingest.normalize import InvalidEvent, normalize_event
 from ingest.outcome_codes import Outcome
 from ingest.prepared import Prepared
 from ingest.releases import ensure_environments, ensure_releases
-from tracker import alerts
+from tracker import alerts, fastjson
 from tracker.models import Attachment, DiscardedFingerprint, Event, Level, Project
 from tracker.outcomes import OutcomeRecord, record_outcomes
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import cast
 
-import orjson
 import psycopg
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
+from tracker import fastjson
 from tracker.fields import JSONTextField
 
 
@@ -70,16 +69,10 @@ def prep_rows(field_list: list[models.Field], rows: list[tuple]) -> list[tuple]:
         values = list(row)
         for i in json_columns:
             if values[i] is not None:
-                values[i] = Jsonb(values[i], dumps=json_text)
+                values[i] = Jsonb(values[i], dumps=fastjson.dumps)
         for i in text_columns:
             if values[i] is not None:
-                values[i] = json_text(values[i])
+                values[i] = fastjson.dumps(values[i])
         prepared.append(tuple(values))
     return prepared
 
-
-def json_text(value) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # what orjson refuses (integers beyond 64 bits, say), json writes
-        return json.dumps(value, separators=(",", ":"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ingest import fastjson
 from ingest.envelope import normalize_event_id
 from ingest.errors import BadRequest
+from tracker import fastjson
 
 
 def parse_event(payload: bytes, header_event_id: str | None) -> tuple[dict[str, Any], str]:

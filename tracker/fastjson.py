@@ -1,4 +1,4 @@
-"""JSON parsing on the hot paths: orjson, with the standard library as the arbiter.
+"""JSON on the hot paths: orjson, with the standard library as the arbiter.
 
 orjson parses event payloads several times faster than `json`, but refuses a few things the
 standard library accepts and SDKs do send: NaN and Infinity (Python's `json.dumps` writes
@@ -20,3 +20,11 @@ def loads(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text; what orjson refuses (integers beyond 64 bits, say), json writes."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))

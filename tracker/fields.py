@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import orjson
 from django import forms
 from django.db import models
+
+from tracker.fastjson import dumps, loads
 
 
 class JSONTextField(models.TextField):
@@ -35,17 +35,3 @@ class JSONTextField(models.TextField):
 
     def formfield(self, **kwargs):
         return models.Field.formfield(self, **{"form_class": forms.JSONField, **kwargs})
-
-
-def dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # what orjson refuses (integers beyond 64 bits, say), json writes
-        return json.dumps(value, separators=(",", ":"))
-
-
-def loads(text: str | bytes) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)

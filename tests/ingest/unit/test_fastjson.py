@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ingest import fastjson
+from tracker import fastjson
 
 
 @pytest.mark.parametrize("text", [
