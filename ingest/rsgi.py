@@ -59,7 +59,7 @@ async def serve(scope, proto, endpoint: str, project_id: str | None) -> None:
         raw_project_id=project_id,
         headers=headers,
         query=QueryDict(scope.query_string) if scope.query_string else _NO_QUERY,
-        remote_addr=client_address(scope.client),
+        remote_addr=split_address(scope.client)[0],
         content_length=declared,
         body=lambda: iter(chunks),
     )
@@ -75,10 +75,10 @@ async def serve(scope, proto, endpoint: str, project_id: str | None) -> None:
     )
 
 
-def client_address(client: str) -> str | None:
-    """The host of RSGI's "host:port" ("[::1]:port" for IPv6)."""
-    host = client.rpartition(":")[0]
-    return host.removeprefix("[").removesuffix("]") or None
+def split_address(address: str) -> tuple[str | None, int | None]:
+    """(host, port) of RSGI's "host:port" ("[::1]:port" for IPv6)."""
+    host, _, port = address.rpartition(":")
+    return host.removeprefix("[").removesuffix("]") or None, int(port) if port.isdigit() else None
 
 
 async def shutdown() -> None:

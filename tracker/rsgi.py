@@ -124,7 +124,5 @@ def _headers(start: dict) -> list[tuple[str, str]]:
 
 
 def _address(value: str) -> tuple[str, int] | None:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        return None
-    return host.removeprefix("[").removesuffix("]"), int(port)
+    host, port = ingest_rsgi.split_address(value)
+    return (host, port) if host is not None and port is not None else None
