@@ -4,13 +4,14 @@ The column is rewritten once (`USING data::text`); its lz4 compression is set ag
 the rewrite dropped it.
 """
 
-import importlib
-
 from django.db import migrations
 
 import tracker.fields
+from tracker.compression import use_lz4
 
-_lz4 = importlib.import_module("tracker.migrations.0004_event_data_lz4")
+
+def compress_event_data(apps, schema_editor):
+    use_lz4(schema_editor, "tracker_event", "data")
 
 
 class Migration(migrations.Migration):
@@ -22,5 +23,5 @@ class Migration(migrations.Migration):
             name="data",
             field=tracker.fields.JSONTextField(default=dict),
         ),
-        migrations.RunPython(_lz4.use_lz4, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(compress_event_data, migrations.RunPython.noop, elidable=True),
     ]
