@@ -45,6 +45,7 @@ tests/node/node_modules/.installed: tests/node/package-lock.json
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy grouping ingest
 	$(PY) manage.py makemigrations --check --dry-run -v0
 

@@ -84,10 +84,10 @@ def envelopes(name: str, *, bugs: int, events: int) -> Path:
 
 @contextlib.contextmanager
 def server(env: dict[str, str], *, workers: int, port: int = 8931, interface: str = "rsgi"):
-    """The production web server (granian, tracker.rsgi) with production settings; yields
-    (url, pid). interface="wsgi" serves tracker.wsgi instead, one thread per worker: the
+    """The production web server (granian, tracker.server.rsgi) with production settings; yields
+    (url, pid). interface="wsgi" serves tracker.server.wsgi instead, one thread per worker: the
     fastest setting for a bare sync view here (the ceiling)."""
-    from tracker import server as web_server
+    from tracker.server import command as web_server
 
     command = web_server.command(port=port, workers=workers, host="127.0.0.1",
                                  log_level="warning", interface=interface,

@@ -1,6 +1,6 @@
 """Accepting an envelope: sort its items, apply quotas, stage attachments, plan the inbox row.
 
-Called by `ingest.handling` once the request is authenticated and parsed; it stores the row
+Called by `ingest.endpoint` once the request is authenticated and parsed; it stores the row
 (one INSERT per accepted envelope, shared with concurrent requests). Outcomes decided here
 travel in the inbox row to the pipeline, which records them, so an accepted event costs no
 extra statement.
@@ -17,16 +17,17 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from ingest import nul, quotas
-from ingest.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
-from ingest.envelope import Envelope, Item
-from ingest.errors import BadRequest, WouldBlock
-from ingest.inbox import Row
+from ingest import quotas
+from ingest.inbox.row import Row
 from ingest.keys import KeyInfo
 from ingest.models import InboxItem
-from ingest.outcome_codes import Outcome
-from ingest.ratelimit_header import RateLimit, feature_disabled_limit
-from ingest.validate import parse_event
+from ingest.protocol import nul
+from ingest.protocol.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
+from ingest.protocol.envelope import Envelope, Item
+from ingest.protocol.errors import BadRequest, WouldBlock
+from ingest.protocol.outcomes import OutcomeKind
+from ingest.protocol.rate_limits import RateLimit, feature_disabled_limit
+from ingest.protocol.validate import parse_event
 from tracker.outcomes import OutcomeRecord, record_outcomes
 
 logger = logging.getLogger(__name__)
@@ -171,8 +172,8 @@ def _sort(envelope: Envelope) -> _Sorted:
         elif not is_kept(kind) and item_quantities(item):
             # Transactions, spans, profiles, replays, check-ins, logs: accepted and dropped.
             items.dropped.append(item)
-            items.outcomes += outcomes_for(item, Outcome.INVALID, "feature_disabled")
-        # Anything else is an unknown type: skipped without an outcome (protocol.md §5.5).
+            items.outcomes += outcomes_for(item, OutcomeKind.INVALID, "feature_disabled")
+        # Anything else is an unknown type: skipped without an outcome (docs/protocol.md §5.5).
     return items
 
 
@@ -183,7 +184,7 @@ def _apply_quotas(items: _Sorted, info: KeyInfo, received: datetime, verdict: Ve
             verdict.rate_limits.append(_limit(refused))
             # The event's attachments go with it: without the event they mean nothing.
             for item in [items.event, *items.attachments]:
-                items.outcomes += outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
+                items.outcomes += outcomes_for(item, OutcomeKind.RATE_LIMITED, refused.reason)
             items.event = None
             items.attachments = []
     kept = []
@@ -194,19 +195,19 @@ def _apply_quotas(items: _Sorted, info: KeyInfo, received: datetime, verdict: Ve
             kept.append(item)
         else:
             verdict.rate_limits.append(_limit(refused))
-            items.outcomes += outcomes_for(item, Outcome.RATE_LIMITED, refused.reason)
+            items.outcomes += outcomes_for(item, OutcomeKind.RATE_LIMITED, refused.reason)
     items.attachments = kept
 
 
 def _all_rate_limited(items: _Sorted) -> bool:
-    return any(outcome == Outcome.RATE_LIMITED for outcome, *_ in items.outcomes)
+    return any(outcome == OutcomeKind.RATE_LIMITED for outcome, *_ in items.outcomes)
 
 
 def _limit(quota: quotas.Quota) -> RateLimit:
     return RateLimit(quota.retry_after, quota.header_categories, quota.scope, quota.reason)
 
 
-def outcomes_for(item: Item, outcome: Outcome, reason: str) -> list[tuple[int, str, int, int]]:
+def outcomes_for(item: Item, outcome: OutcomeKind, reason: str) -> list[tuple[int, str, int, int]]:
     """(outcome, reason, category, quantity) for every category the item counts in."""
     return [(int(outcome), reason, int(cat), qty) for cat, qty in item_quantities(item)]
 

@@ -6,6 +6,7 @@ class IngestConfig(AppConfig):
     verbose_name = "Ingest"
 
     def ready(self):
+        # Here, not at the top: signals uses tracker's models, which load after this module.
         from ingest import signals
 
         signals.connect()

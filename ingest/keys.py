@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from ingest.errors import WouldBlock
+from ingest.protocol.errors import WouldBlock
 from tracker.models import ProjectKey
 
 CACHE_TTL = 300

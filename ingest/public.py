@@ -15,9 +15,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from ingest import inbox
-from ingest.categories import DataCategory
+from ingest.inbox import row
 from ingest.models import InboxItem
+from ingest.protocol.categories import DataCategory
 from tracker.models import Project
 
 __all__ = ["category_name", "send_sample_event"]
@@ -33,8 +33,8 @@ def send_sample_event(project: Project) -> str:
     event_id = uuid.uuid4().hex
     key = project.keys.filter(is_active=True).order_by("created", "id").first()
     payload = json.dumps(sample_event_payload(event_id), separators=(",", ":")).encode()
-    inbox.store(
-        inbox.Row(
+    row.store(
+        row.Row(
             project_id=project.pk,
             key_id=key.pk if key is not None else 0,
             kind=InboxItem.Kind.EVENT,

@@ -1,4 +1,5 @@
-"""Rate limits and quotas: consumed at ingest, refunded by the pipeline (pipeline.md §10).
+"""Rate limits and quotas: consumed at ingest, refunded by the digest (docs/pipeline.md §9,
+docs/protocol.md §10.4).
 
 Quotas are fixed-window counters. A key's rate limit counts events per `rate_limit_window`
 seconds (windows staggered per organization, as Sentry does); project and organization quotas
@@ -22,14 +23,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from ingest.categories import DataCategory
 from ingest.keys import KeyInfo
 from ingest.models import QuotaCounter
+from ingest.protocol.categories import DataCategory
 from tracker.redis_client import get_redis
 
 logger = logging.getLogger(__name__)
 
-# Error quotas cover every kind of error event, as Sentry's do (protocol.md §10.1).
+# Error quotas cover every kind of error event, as Sentry's do (docs/protocol.md §10.2, §10.4).
 ERROR_CATEGORIES = ("default", "error", "security")
 REFUND_GRACE = 60
 

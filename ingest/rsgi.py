@@ -1,18 +1,18 @@
 """The SDK-facing URLs on granian's event loop, in front of Django.
 
-granian serves tracker.rsgi through its native interface (RSGI), and ingest requests never
-enter Django's request machinery: their body is read here, `ingest.handling.plan` runs in
-its no-I/O mode on the event loop, and the inbox row is committed by `AsyncInbox` together
-with the rows of concurrent requests; small attachments travel in the row, large ones are
-written to the file store from a thread. Whatever else would block (a key not looked up
-lately, quotas, recording an outcome) makes the request start over with
-`ingest.handling.handle` in a thread: the same code the Django views run, so both answer
-alike.
+granian serves tracker.server.rsgi through its native interface (RSGI), and ingest requests
+never enter Django's request machinery: their body is read here, `ingest.endpoint.plan` runs
+in its no-I/O mode on the event loop, and the inbox row is committed by the inbox writer
+together with the rows of concurrent requests; small attachments travel in the row, large
+ones are written to the file store from a thread. Whatever else would block (a key not
+looked up lately, quotas, recording an outcome) makes the planning start over in a thread,
+with I/O: the same code the Django views run, so both answer alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 
@@ -21,20 +21,18 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import QueryDict
 
-from ingest import handling, keys, threads
-from ingest.async_inbox import AsyncInbox
-from ingest.errors import WouldBlock
+from ingest import endpoint, keys, threads, urls
+from ingest.inbox.writer import Writer
+from ingest.protocol.errors import WouldBlock
 
 logger = logging.getLogger(__name__)
 
-# The same URLs as ingest/urls.py.
-_ROUTES = (
-    (re.compile(r"^/api/(?P<project_id>[^/]+)/envelope/?$"), handling.ENVELOPE),
-    (re.compile(r"^/api/(?P<project_id>[^/]+)/store/?$"), handling.STORE),
-    (re.compile(r"^/api/store/?$"), handling.STORE),
+# ingest/urls.py's table, matched against the whole path.
+_ROUTES = tuple(
+    (re.compile("^/" + regex.removeprefix("^")), kind) for regex, kind, _ in urls.ROUTES
 )
 
-inbox_writer = AsyncInbox()
+inbox_writer = Writer()
 _NO_QUERY = QueryDict()
 
 
@@ -42,20 +40,20 @@ def route(path: str) -> tuple[str, str | None] | None:
     """(endpoint, raw project id) when `path` is an ingest URL."""
     if not path.startswith("/api/"):
         return None
-    for pattern, endpoint in _ROUTES:
+    for pattern, kind in _ROUTES:
         match = pattern.match(path)
         if match is not None:
-            return endpoint, match.groupdict().get("project_id")
+            return kind, match.groupdict().get("project_id")
     return None
 
 
-async def serve(scope, proto, endpoint: str, project_id: str | None) -> None:
-    headers = handling.Headers(scope.headers.items())
+async def serve(scope, proto, kind: str, project_id: str | None) -> None:
+    headers = endpoint.Headers(scope.headers.items())
     declared = headers.get("Content-Length")
     chunks = await _read_body(proto, declared)
-    request = handling.Request(
+    request = endpoint.Request(
         method=scope.method,
-        endpoint=endpoint,
+        kind=kind,
         raw_project_id=project_id,
         headers=headers,
         query=QueryDict(scope.query_string) if scope.query_string else _NO_QUERY,
@@ -67,7 +65,7 @@ async def serve(scope, proto, endpoint: str, project_id: str | None) -> None:
         answer = await _answer(request)
     except Exception:
         logger.exception("ingest request failed")
-        answer = handling.Answer(500, b'{"detail":"internal error"}')
+        answer = endpoint.Answer(500, b'{"detail":"internal error"}')
     proto.response_bytes(
         answer.status,
         [("content-type", answer.content_type), *answer.headers.items()],
@@ -86,24 +84,25 @@ async def shutdown() -> None:
     await threads.close_connections()
 
 
-async def _answer(request: handling.Request) -> handling.Answer:
+async def _answer(request: endpoint.Request) -> endpoint.Answer:
     try:
-        answer, keep = handling.plan(request, io=False)
-    except WouldBlock:
-        return await threads.run(handling.handle, request)
-    finally:
-        if keys.stale:
-            _refresh_keys()
-    if keep is not None:
         try:
+            answer, keep = endpoint.plan(request, io=False)
+        except WouldBlock:
+            # Only the planning moves to a thread: the row still goes through the writer.
+            answer, keep = await threads.run(functools.partial(endpoint.plan, request, io=True))
+        finally:
+            if keys.stale:
+                _refresh_keys()
+        if keep is not None:
             keep.inline()
             if keep.attachments:  # too large for the row: to the file store first
-                await threads.run(handling.stage, keep)
+                await threads.run(endpoint.stage, keep)
             await inbox_writer.store(keep.item)
-        except (DatabaseError, psycopg.Error, handling.StagingFailed):
-            logger.exception("could not store an envelope")
-            answer = handling.unavailable()
-    return handling.with_cors(answer, request)
+    except (DatabaseError, psycopg.Error, endpoint.StagingFailed):
+        logger.exception("could not store an envelope")
+        answer = endpoint.unavailable()
+    return endpoint.with_cors(answer, request)
 
 
 _refreshing: asyncio.Task | None = None

@@ -31,7 +31,7 @@ def _call(function, *args):
 
 def _close_broken() -> None:
     """Close the connections that failed, as Django does between requests, but keep healthy
-    ones whatever their age: these threads live as long as the server (tracker.rsgi turns
+    ones whatever their age: these threads live as long as the server (tracker.server.rsgi turns
     persistent connections off for Django's own per-request threads)."""
     for conn in connections.all(initialized_only=True):
         conn.close_at = None

@@ -1,6 +1,6 @@
 """The SDK-facing endpoints as Django views: /api/<project_id>/envelope/ and .../store/.
 
-Thin: turn the HttpRequest into an `ingest.handling.Request`, hand it over, send the answer.
+Thin: turn the HttpRequest into an `ingest.endpoint.Request`, hand it over, send the answer.
 Under granian the same URLs are served by `ingest.rsgi` before Django sees them;
 these views serve them under WSGI and in Django's test client.
 """
@@ -10,26 +10,29 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ingest import handling
+from ingest import endpoint
 
 _CHUNK = 64 * 1024
 
 
 @csrf_exempt
 def envelope(request, project_id: str):
-    return _respond(request, handling.ENVELOPE, project_id)
+    return _respond(request, endpoint.ENVELOPE, project_id)
 
 
 @csrf_exempt
 def store(request, project_id: str | None = None):
-    return _respond(request, handling.STORE, project_id)
+    return _respond(request, endpoint.STORE, project_id)
 
 
-def _respond(request, endpoint: str, project_id: str | None) -> HttpResponse:
-    answer = handling.handle(
-        handling.Request(
+VIEWS = {endpoint.ENVELOPE: envelope, endpoint.STORE: store}
+
+
+def _respond(request, kind: str, project_id: str | None) -> HttpResponse:
+    answer = endpoint.handle(
+        endpoint.Request(
             method=request.method,
-            endpoint=endpoint,
+            kind=kind,
             raw_project_id=project_id,
             headers=request.headers,
             query=request.GET,

@@ -16,17 +16,17 @@ import django
 
 django.setup()
 
-from ingest import pipeline  # noqa: E402
+from ingest.digest import batch  # noqa: E402 - needs Django set up
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--batch-size", type=int, default=pipeline.BATCH_SIZE)
+    parser.add_argument("--batch-size", type=int, default=batch.BATCH_SIZE)
     parser.add_argument("--start-at", type=float, default=0)
     args = parser.parse_args()
     while time.time() < args.start_at:
         time.sleep(0.005)
-    while pipeline.digest_batch(args.batch_size):
+    while batch.digest_batch(args.batch_size):
         pass
 
 

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from tracker import server
 from tracker.celery import app
+from tracker.server import command
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "node"
@@ -67,12 +67,12 @@ def _collect_static() -> None:
 
 @contextlib.contextmanager
 def running_server(**env: str):
-    """The production web server (granian, tracker.rsgi) serving Errata on the test database,
+    """The production web server (granian, tracker.server.rsgi) serving Errata on the test database,
     in its own process, until exit."""
     _collect_static()
     port = _free_port()
     proc = subprocess.Popen(
-        server.command(port=port, workers=1, host="127.0.0.1", log_level="warning"),
+        command.command(port=port, workers=1, host="127.0.0.1", log_level="warning"),
         env=process_env(PORT=str(port), **env),
     )
     url = f"http://127.0.0.1:{port}"

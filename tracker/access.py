@@ -1,11 +1,15 @@
 """Who may see what. Every page and API view goes through these helpers.
 
 Lookups of another organization's objects raise Http404, never 403: guessing ids must not
-reveal that something exists.
+reveal that something exists. Inside their organization every member may look; changing a
+project's settings or alert rules needs an owner or admin, and a member's attempt is a 403.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -41,3 +45,32 @@ def get_project(user, org_slug: str, project_slug: str) -> Project:
     if project is None:
         raise Http404("No such project.")
     return project
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    project: Project
+    member: Member
+
+    @property
+    def can_manage(self) -> bool:
+        return self.member.can_manage
+
+
+def project_access(
+    user, org_slug: str, project_slug: str, *, manage: bool = False,
+    denied: str = "Only owners and admins can change project settings.",
+) -> ProjectAccess:
+    """The project and the user's membership; 404 outside their organizations, 403 (with
+    `denied`) when `manage` and the user is not an owner or admin."""
+    project = get_project(user, org_slug, project_slug)
+    access = ProjectAccess(project, get_membership(user, org_slug))
+    if manage:
+        require_manager(access, denied)
+    return access
+
+
+def require_manager(access: ProjectAccess, denied: str) -> None:
+    """For views that must find the object first: a missing one is a 404 even for members."""
+    if not access.can_manage:
+        raise PermissionDenied(denied)

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
+from tracker import issue_counts
+from tracker.discards import discard_issues
 from tracker.models import (
     Issue,
     IssueActivity,
     IssueHash,
-    IssueHourlyCount,
-    IssueTag,
     Member,
     Release,
     Team,
@@ -252,7 +253,7 @@ def _merge_one(source: Issue, target: Issue, user) -> None:
         first_seen=Least(F("first_seen"), Value(locked.first_seen, DateTimeField())),
         last_seen=Greatest(F("last_seen"), Value(locked.last_seen, DateTimeField())),
     )
-    _add_buckets(locked.pk, target.pk, sign=1)
+    issue_counts.move(locked.pk, target.pk, sign=1)
     IssueActivity.objects.create(
         issue=locked, user=user, kind=Kind.MERGED,
         data={
@@ -288,7 +289,7 @@ def unmerge(source: Issue, user) -> Issue:
             times_seen=Greatest(F("times_seen") - data.get("times_seen", 0), 0),
             users_seen=Greatest(F("users_seen") - data.get("users_seen", 0), 0),
         )
-        _add_buckets(source.pk, target_id, sign=-1)
+        issue_counts.move(source.pk, target_id, sign=-1)
         Issue.objects.filter(pk=source.pk).update(
             status=data.get("status") or Status.UNRESOLVED,
             substatus=data.get("substatus", Substatus.ONGOING), merged_into=None,
@@ -304,40 +305,99 @@ def unmerge(source: Issue, user) -> Issue:
     return source
 
 
-def _add_buckets(source_id: int, target_id: int, sign: int) -> None:
-    """Add (or, with sign -1, take back) the source's hourly counts and tag values.
+# Issues that see new events: regressions and ignored issues returning (docs/pipeline.md §7.4).
+# The digest calls these inside its transaction. Decided with conditional UPDATEs, so when
+# several workers see the same issue come back, only the one whose UPDATE changed the row
+# records the activity.
 
-    Set-based upserts in SQL both PostgreSQL and SQLite understand, so events the pipeline
-    counts into the target meanwhile are never overwritten.
-    """
-    hourly = IssueHourlyCount._meta.db_table
-    tags = IssueTag._meta.db_table
-    if sign > 0:
-        count = "{t}.count + excluded.count"
-        times = "{t}.times_seen + excluded.times_seen"
-    else:
-        count = "CASE WHEN {t}.count > excluded.count THEN {t}.count - excluded.count ELSE 0 END"
-        times = ("CASE WHEN {t}.times_seen > excluded.times_seen "
-                 "THEN {t}.times_seen - excluded.times_seen ELSE 0 END")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {hourly} (issue_id, hour, count) "  # noqa: S608
-            f"SELECT %s, hour, count FROM {hourly} WHERE issue_id = %s "
-            f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {count.format(t=hourly)}",
-            [target_id, source_id],
-        )
-        cursor.execute(
-            f"INSERT INTO {tags} (issue_id, key, value, times_seen, first_seen, last_seen) "  # noqa: S608
-            f"SELECT %s, key, value, times_seen, first_seen, last_seen FROM {tags} "
-            "WHERE issue_id = %s "
-            f"ON CONFLICT (issue_id, key, value) DO UPDATE SET times_seen = "
-            f"{times.format(t=tags)}",
-            [target_id, source_id],
-        )
-    if sign < 0:
-        # Buckets that only the source filled are now empty on the target: drop them.
-        IssueHourlyCount.objects.filter(issue_id=target_id, count=0).delete()
-        IssueTag.objects.filter(issue_id=target_id, times_seen=0).delete()
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    event_id: str
+    timestamp: datetime
+    release_id: int | None
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    issue_id: int
+    kind: str  # "regression" or "unignored"
+    event_id: str
+
+def events_arrived(by_issue: dict[int, list[NewEvent]]) -> list[StateChange]:
+    """Reopen the resolved issues these events regress, and return the ignored ones whose
+    condition is met."""
+    issues = Issue.objects.filter(
+        pk__in=by_issue, status__in=(Status.RESOLVED, Status.IGNORED)
+    ).select_related("resolved_in_release").order_by("pk")
+    changes = []
+    for issue in issues:
+        events = by_issue[issue.pk]
+        if issue.status == Status.RESOLVED:
+            change = _regress(issue, events)
+        else:
+            change = _unignore(issue, events)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def regresses(issue: Issue, event: NewEvent, releases: dict[int, Release]) -> bool:
+    if issue.resolved_at is not None and event.timestamp <= issue.resolved_at:
+        return False  # a late event from before the fix never reopens the issue
+    fixed_in = issue.resolved_in_release
+    if fixed_in is None:
+        return True
+    release = releases.get(event.release_id) if event.release_id else None
+    # Without a release we cannot tell whether the event runs the fixed code.
+    return release is not None and release.is_newer_than(fixed_in)
+
+
+def _regress(issue: Issue, events: list[NewEvent]) -> StateChange | None:
+    release_ids = {e.release_id for e in events if e.release_id}
+    releases = Release.objects.in_bulk(release_ids) if release_ids else {}
+    trigger = next((e for e in sorted(events, key=lambda e: e.timestamp)
+                    if regresses(issue, e, releases)), None)
+    if trigger is None:
+        return None
+    reopened = Issue.objects.filter(pk=issue.pk, status=Status.RESOLVED).update(
+        status=Status.UNRESOLVED, substatus=Substatus.REGRESSED, resolved_at=None,
+        resolved_in_release=None,
+    )
+    if not reopened:
+        return None
+    IssueActivity.objects.create(
+        issue_id=issue.pk, kind=Kind.REGRESSION,
+        data={
+            "event_id": trigger.event_id,
+            "version": trigger.version,
+            "resolved_in_version": issue.resolved_in_release.version
+            if issue.resolved_in_release else None,
+        },
+    )
+    return StateChange(issue.pk, "regression", trigger.event_id)
+
+
+def _unignore(issue: Issue, events: list[NewEvent]) -> StateChange | None:
+    now = timezone.now()
+    due = (issue.ignored_until is not None and now >= issue.ignored_until) or (
+        issue.ignored_until_times_seen is not None
+        and issue.times_seen >= issue.ignored_until_times_seen
+    )
+    if not due:
+        return None
+    returned = Issue.objects.filter(pk=issue.pk, status=Status.IGNORED).update(
+        status=Status.UNRESOLVED, substatus=Substatus.ESCALATING,
+        ignored_until=None, ignored_until_times_seen=None, resolved_at=None,
+    )
+    if not returned:
+        return None
+    IssueActivity.objects.create(
+        issue_id=issue.pk, kind=Kind.UNIGNORED,
+        data={"event_id": events[-1].event_id, "reason": "condition met"},
+    )
+    return StateChange(issue.pk, "unignored", events[-1].event_id)
 
 
 def delete(issues: Iterable[Issue], user) -> int:
@@ -352,8 +412,6 @@ def delete(issues: Iterable[Issue], user) -> int:
 
 def delete_and_discard(issues: Iterable[Issue], user) -> list:
     """Delete issues and drop future events that hash like them (tracker.discards)."""
-    from tracker.discards import discard_issues  # owned by the project-settings area
-
     ids = _ids(issues)
     # A merged issue's hashes already belong to its target; discarding the target covers them.
     children = _with_merged(ids)

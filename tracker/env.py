@@ -93,7 +93,7 @@ def sqlite_database(path: Path) -> dict:
         "TEST": {"NAME": str(path.with_name(f"test_{path.name}"))},
         "OPTIONS": {
             # IMMEDIATE makes every transaction take the write lock up front, so the
-            # re-check inside issue creation is race-safe on SQLite too (pipeline.md §14).
+            # re-check inside issue creation is race-safe on SQLite too (docs/pipeline.md §6.3).
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (

@@ -15,7 +15,7 @@ class JSONTextField(models.TextField):
 
     For event payloads, which are written once per event, read whole, and never queried
     inside by SQL. PostgreSQL's jsonb would parse and rebuild every payload on the way in
-    (~70 us per event, a fifth of the database's work per digested event) and print it again
+    (a fifth of the database's work per digested event, bench/README.md) and print it again
     on the way out; text is stored as it comes, still lz4-compressed (tracker.0004).
     """
 

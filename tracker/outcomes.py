@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
-
+from tracker import sql
 from tracker.models import Outcome
+from tracker.timeutil import floor_hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,23 +35,13 @@ def record_outcomes(records: Iterable[OutcomeRecord]) -> None:
     """
     buckets: Counter[tuple] = Counter()
     for r in records:
-        hour = r.timestamp.replace(minute=0, second=0, microsecond=0)
-        key = (hour, r.organization_id, r.project_id, r.key_id or 0, int(r.outcome),
-               r.reason or "", int(r.category))
+        key = (floor_hour(r.timestamp), r.organization_id, r.project_id, r.key_id or 0,
+               int(r.outcome), r.reason or "", int(r.category))
         buckets[key] += r.quantity
-    if not buckets:
-        return
-    table = Outcome._meta.db_table
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(buckets))
-    params: list = []
-    for key, quantity in buckets.items():
-        params.extend((*key, quantity))
-    columns = ", ".join((*_COLUMNS, "quantity"))
-    conflict = "hour, project_id, key_id, outcome, reason, category, organization_id"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608
-            f"ON CONFLICT ({conflict}) DO UPDATE SET quantity = {table}.quantity + "
-            "excluded.quantity",
-            params,
-        )
+    sql.add(
+        Outcome, (*_COLUMNS, "quantity"),
+        [(*key, quantity) for key, quantity in sorted(buckets.items())],
+        key=("hour", "project_id", "key_id", "outcome", "reason", "category",
+             "organization_id"),
+        sums=("quantity",),
+    )

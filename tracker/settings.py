@@ -80,7 +80,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tracker.urls"
-WSGI_APPLICATION = "tracker.wsgi.application"
+WSGI_APPLICATION = "tracker.server.wsgi.application"
 
 TEMPLATES = [
     {
@@ -208,7 +208,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2  # ingest publishes inline: fail fast, the sweep retries
 CELERY_BEAT_SCHEDULE = {
-    "inbox-sweep": {"task": "ingest.tasks.sweep", "schedule": 10.0},
+    "inbox-sweep": {"task": "ingest.digest.tasks.sweep", "schedule": 10.0},
     # Notifications stuck after a broker restart or a dead worker; old alert counters.
     "alerts-sweep": {"task": "tracker.alerts.tasks.sweep", "schedule": 30.0},
 }

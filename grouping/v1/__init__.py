@@ -3,7 +3,7 @@
 FROZEN. Once released, a config version never changes: stored hashes were made by this exact
 code, and changing it would split existing issues. Fix bugs and add behaviour in a new
 version package (v2) with its own `GroupingContext`, and migrate projects with secondary
-hashing (grouping.md section 9). This includes the rule files and the parameterization table.
+hashing (docs/grouping.md §10). This includes the rule files and the parameterization table.
 
 Modules:
     context          the behaviour flags of this config (what a v2 would change)

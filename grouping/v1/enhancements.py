@@ -1,6 +1,6 @@
 """Stack-trace rules ("enhancements"): set in_app and category, switch frames out of grouping.
 
-Syntax (grouping.md section 3), one rule a line:
+Syntax (docs/grouping.md §4), one rule a line:
     [ caller-matcher ] | matcher... | [ callee-matcher ] action...
 Rules apply in order, each to every frame, so later rules override earlier ones.
 """

@@ -1,7 +1,7 @@
 """Which exceptions of a chain take part in grouping, and which one titles the issue.
 
 Exception groups (Python `ExceptionGroup`, JS `AggregateError`) arrive flattened, linked by
-`mechanism.exception_id` / `parent_id` (grouping.md section 6.4).
+`mechanism.exception_id` / `parent_id` (docs/grouping.md §6.5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fingerprints: the client's, variables, server-side rules, built-in rules (grouping.md 4).
+"""Fingerprints: the client's, variables, server-side rules, built-in rules (docs/grouping.md §5).
 
 Rule syntax, one a line:  matcher... -> entry, entry [title="..."]
 """

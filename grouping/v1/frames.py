@@ -1,4 +1,4 @@
-"""The `frame` component: module, filename, function, context-line (grouping.md 6.1)."""
+"""The `frame` component: module, filename, function, context-line (docs/grouping.md §6.2)."""
 
 from __future__ import annotations
 

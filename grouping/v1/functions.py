@@ -1,4 +1,4 @@
-"""Reducing native and C# function signatures to stable names (grouping.md section 2.2)."""
+"""Reducing native and C# function signatures to stable names (docs/grouping.md §3.2)."""
 
 from __future__ import annotations
 

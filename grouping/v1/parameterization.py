@@ -1,4 +1,4 @@
-"""Message normalization (grouping.md section 6.6): keep two lines, replace variable tokens.
+"""Message normalization (docs/grouping.md §6.7): keep two lines, replace variable tokens.
 
 The token table is part of config v1. Sentry changed its own table without a config bump;
 ours only changes with a new config version, so stored hashes stay reproducible.

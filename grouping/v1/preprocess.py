@@ -1,4 +1,4 @@
-"""Frame preprocessing before hashing (grouping.md section 2).
+"""Frame preprocessing before hashing (docs/grouping.md §3).
 
 These steps edit the event's frames in place: the stored event shows the derived module,
 the trimmed function, the in_app decided by the rules.

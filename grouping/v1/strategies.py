@@ -1,4 +1,4 @@
-"""Grouping strategies: which interface the hash is built from (grouping.md sections 5, 6).
+"""Grouping strategies: which interface the hash is built from (docs/grouping.md §6).
 
 Stack-based strategies produce an "app" and a "system" variant; "system" is the priority
 variant, so an "app" variant hashing the same is switched off (Sentry's `!system`).

@@ -1,4 +1,4 @@
-"""Title, culprit and metadata of an event (pipeline.md section 2.3)."""
+"""Title, culprit and metadata of an event (docs/grouping.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""From component trees and the fingerprint to variants and hashes (grouping.md 4.3, 7)."""
+"""From component trees and the fingerprint to variants and hashes (docs/grouping.md §5.1, §7)."""
 
 from __future__ import annotations
 

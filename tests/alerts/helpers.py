@@ -37,7 +37,7 @@ def only_rules(project, *keep: AlertRule) -> None:
 
 
 def payload(issue: Issue, **fields) -> dict:
-    """An event dict as the pipeline hands it to tracker.alerts.events_stored."""
+    """An event dict as the pipeline hands it to tracker.alerts.tasks.events_stored."""
     event = {
         "project_id": issue.project_id, "issue_id": issue.pk, "event_id": uuid.uuid4().hex,
         "is_new_issue": False, "state_change": None, "level": "error",

@@ -14,7 +14,6 @@ from tests import factories
 from tests.alerts.helpers import hook, make_rule, only_rules, payload
 from tracker.alerts import delivery, tasks
 from tracker.alerts.evaluate import evaluate_events
-from tracker.alerts.firing import send_test
 from tracker.alerts.models import AlertRule, Firing, Notification, RuleAction
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +43,7 @@ def fire_once(issue, *actions, **rule_fields):
 
 def test_webhook_body_is_documented_json_signed_with_the_secret(issue, webhooks, settings):
     (n,) = fire_once(issue, hook(webhooks, "/signed", secret="s3cret"))
-    assert delivery.deliver(n.pk) == "sent"
+    assert tasks.deliver(n.pk) == "sent"
     (request,) = webhooks.to("/signed")
     expected = hmac.new(b"s3cret", request.body, hashlib.sha256).hexdigest()
     assert request.headers["X-Errata-Signature"] == f"sha256={expected}"
@@ -69,14 +68,14 @@ def test_webhook_body_is_documented_json_signed_with_the_secret(issue, webhooks,
 
 def test_webhook_without_secret_is_not_signed(issue, webhooks):
     (n,) = fire_once(issue, hook(webhooks, "/plain"))
-    delivery.deliver(n.pk)
+    tasks.deliver(n.pk)
     (request,) = webhooks.to("/plain")
     assert "X-Errata-Signature" not in request.headers
 
 
 def test_slack_body(issue, webhooks):
     (n,) = fire_once(issue, {"kind": "slack", "url": webhooks.url + "/slack"})
-    delivery.deliver(n.pk)
+    tasks.deliver(n.pk)
     (request,) = webhooks.to("/slack")
     text = request.json["text"]
     assert "ZeroDivisionError: division by zero" in text
@@ -88,7 +87,7 @@ def test_email_text_and_html_to_each_member_of_the_project(issue, org, smtp, set
     org.teams.get().members.add(factories.make_member(org, bob))
     factories.make_member(org, factories.make_user("carol"))  # in the org, not on the team
     (n,) = fire_once(issue, {"kind": "email_project"})
-    assert delivery.deliver(n.pk) == "sent"
+    assert tasks.deliver(n.pk) == "sent"
     mails = sorted(smtp.mails, key=lambda m: m.recipients)
     assert [m.recipients for m in mails] == [["alice@example.com"], ["bob@example.com"]]
     mail = mails[0]
@@ -113,8 +112,8 @@ def test_email_to_a_member_and_to_a_team(issue, org, user, smtp):
     team.members.add(dave)
     member, on_team = fire_once(issue, {"kind": "email_member", "target_user": user},
                                 {"kind": "email_team", "target_team": team})
-    delivery.deliver(member.pk)
-    delivery.deliver(on_team.pk)
+    tasks.deliver(member.pk)
+    tasks.deliver(on_team.pk)
     assert sorted(r for m in smtp.mails for r in m.recipients) == [
         "alice@example.com", "dave@example.com"]
 
@@ -122,19 +121,19 @@ def test_email_to_a_member_and_to_a_team(issue, org, user, smtp):
 def test_failures_are_retried_with_backoff_then_sent(issue, webhooks, scheduled):
     webhooks.answer("/flaky", 500, 503)
     (n,) = fire_once(issue, hook(webhooks, "/flaky"))
-    assert delivery.deliver(n.pk) == "pending"
+    assert tasks.deliver(n.pk) == "pending"
     n.refresh_from_db()
     assert n.attempts == 1 and "HTTP 500" in n.result
     assert n.next_attempt_at > timezone.now() + timedelta(seconds=25)
     assert scheduled == [((n.pk,), 30.0)]
-    assert delivery.deliver(n.pk) is None  # not due yet: nothing is sent early
+    assert tasks.deliver(n.pk) is None  # not due yet: nothing is sent early
     Notification.objects.filter(pk=n.pk).update(next_attempt_at=timezone.now())
-    assert delivery.deliver(n.pk) == "pending"
+    assert tasks.deliver(n.pk) == "pending"
     assert scheduled[-1] == ((n.pk,), 60.0)
     assert delivery.due() == []
     Notification.objects.filter(pk=n.pk).update(next_attempt_at=timezone.now())
     assert delivery.due() == [n.pk]
-    assert delivery.deliver(n.pk) == "sent"
+    assert tasks.deliver(n.pk) == "sent"
     n.refresh_from_db()
     assert (n.status, n.attempts) == ("sent", 3)
     assert len(webhooks.to("/flaky")) == 3
@@ -145,7 +144,7 @@ def test_bounded_attempts_then_failed_and_visible_nothing_disabled(issue, webhoo
     (n,) = fire_once(issue, hook(webhooks, "/down"))
     for _ in range(delivery.MAX_ATTEMPTS):
         Notification.objects.filter(pk=n.pk).update(next_attempt_at=timezone.now())
-        delivery.deliver(n.pk)
+        tasks.deliver(n.pk)
     n.refresh_from_db()
     assert n.status == "failed" and n.attempts == delivery.MAX_ATTEMPTS
     assert n.result.startswith(f"gave up after {delivery.MAX_ATTEMPTS} attempts")
@@ -155,13 +154,13 @@ def test_bounded_attempts_then_failed_and_visible_nothing_disabled(issue, webhoo
     # An operator may send it again, deliberately.
     assert delivery.retry([n.pk]) == 1
     webhooks.answer("/down")
-    assert delivery.deliver(n.pk) == "sent"
+    assert tasks.deliver(n.pk) == "sent"
 
 
 def test_client_errors_are_not_retried(issue, webhooks, scheduled):
     webhooks.answer("/gone", 404)
     (n,) = fire_once(issue, hook(webhooks, "/gone"))
-    assert delivery.deliver(n.pk) == "failed"
+    assert tasks.deliver(n.pk) == "failed"
     n.refresh_from_db()
     assert n.result == "not retried: HTTP 404 Not Found"
     assert scheduled == []
@@ -174,7 +173,7 @@ def test_unreachable_smtp_is_retried(issue, settings, scheduled):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     settings.EMAIL_USE_TLS = False
     (n,) = fire_once(issue, {"kind": "email_project"})
-    assert delivery.deliver(n.pk) == "pending"
+    assert tasks.deliver(n.pk) == "pending"
     n.refresh_from_db()
     assert "ConnectionRefusedError" in n.result
     assert len(scheduled) == 1
@@ -184,7 +183,7 @@ def test_nobody_to_email_fails_with_the_reason(issue, org, user):
     user.email = ""
     user.save()
     (n,) = fire_once(issue, {"kind": "email_member", "target_user": user})
-    assert delivery.deliver(n.pk) == "failed"
+    assert tasks.deliver(n.pk) == "failed"
     n.refresh_from_db()
     assert "nobody to email" in n.result
 
@@ -192,20 +191,20 @@ def test_nobody_to_email_fails_with_the_reason(issue, org, user):
 def test_a_dead_workers_lease_expires_and_the_row_is_sent(issue, webhooks):
     (n,) = fire_once(issue, hook(webhooks, "/lease"))
     assert delivery.claim(n.pk) is not None  # a worker claims it and dies
-    assert delivery.deliver(n.pk) is None
+    assert tasks.deliver(n.pk) is None
     assert delivery.due() == []
     Notification.objects.filter(pk=n.pk).update(lease_until=timezone.now() - timedelta(1))
     assert delivery.due() == [n.pk]
-    assert delivery.deliver(n.pk) == "sent"
+    assert tasks.deliver(n.pk) == "sent"
     assert len(webhooks.to("/lease")) == 1
 
 
 def test_a_test_notification_has_no_firing(project, webhooks):
     only_rules(project)
     rule = make_rule(project, "Hooks", actions=[hook(webhooks, "/test", secret="k")])
-    n = send_test(rule.actions.get())
+    n = tasks.send_test(rule.actions.get())
     assert n.is_test and n.firing is None
-    assert delivery.deliver(n.pk) == "sent"
+    assert tasks.deliver(n.pk) == "sent"
     (request,) = webhooks.to("/test")
     assert request.headers["X-Errata-Event"] == "test"
     body = request.json
@@ -215,8 +214,8 @@ def test_a_test_notification_has_no_firing(project, webhooks):
 
 def test_a_test_email(project, smtp):
     rule = AlertRule.objects.get(project=project, name="New issue")
-    n = send_test(rule.actions.get())
-    assert delivery.deliver(n.pk) == "sent"
+    n = tasks.send_test(rule.actions.get())
+    assert tasks.deliver(n.pk) == "sent"
     (mail,) = smtp.mails
     assert mail.subject.startswith("[Errata test] SHOP-TEST")
     assert "This is a test notification" in mail.part("text/plain")
@@ -250,7 +249,7 @@ def test_two_workers_delivering_the_same_rows_send_each_once(project, webhooks):
     rows = Notification.objects.bulk_create(
         [Notification(rule=rule, action=action, kind="webhook") for _ in range(10)])
     for row in rows:
-        results = in_threads(2, delivery.deliver, row.pk)
+        results = in_threads(2, tasks.deliver, row.pk)
         assert sorted(results, key=str) == [None, "sent"]
     deliveries = [r.headers["X-Errata-Delivery"] for r in webhooks.to("/once")]
     assert sorted(deliveries) == sorted(str(r.pk) for r in rows)
@@ -274,7 +273,7 @@ def test_two_workers_evaluating_the_same_events_fire_once(project, monkeypatch):
 def test_redirects_are_not_followed(issue, webhooks):
     webhooks.answer("/moved", 302)
     (n,) = fire_once(issue, hook(webhooks, "/moved"))
-    assert delivery.deliver(n.pk) == "failed"
+    assert tasks.deliver(n.pk) == "failed"
     n.refresh_from_db()
     assert "redirects are not followed" in n.result
     assert len(webhooks.requests) == 1

@@ -1,4 +1,4 @@
-"""Stack-trace rules: in_app, categories, -group and ranges, frame limits (grouping.md 3)."""
+"""Stack-trace rules: in_app, categories, -group and ranges, frame limits (docs/grouping.md §4)."""
 
 import pytest
 

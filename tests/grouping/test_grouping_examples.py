@@ -1,4 +1,4 @@
-"""The worked examples of grouping.md section 8, with exactly the hashes written there."""
+"""The worked examples of docs/grouping.md §9, with exactly the hashes written there."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Client fingerprints, variables, server-side and built-in rules (grouping.md section 4)."""
+"""Client fingerprints, variables, server-side and built-in rules (docs/grouping.md §5)."""
 
 from hashlib import md5
 

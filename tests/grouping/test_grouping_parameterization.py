@@ -1,4 +1,4 @@
-"""Message normalization: the two-line cut and the token table of grouping.md 6.6."""
+"""Message normalization: the two-line cut and the token table of docs/grouping.md §6.7."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Frame preprocessing that shows in the stored event (grouping.md section 2)."""
+"""Frame preprocessing that shows in the stored event (docs/grouping.md §3)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Title, culprit and metadata (pipeline.md section 2.3)."""
+"""Title, culprit and metadata (docs/grouping.md §8)."""
 
 import pytest
 

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 
-from ingest import pipeline
+from ingest.digest import batch
 from ingest.models import InboxItem
 
 
@@ -49,7 +49,7 @@ def digest_all(timeout: float = 30) -> None:
     hold some rows: wait for it to finish them rather than return early."""
     deadline = time.monotonic() + timeout
     while True:
-        while pipeline.digest_batch():
+        while batch.digest_batch():
             pass
         if not InboxItem.objects.exists():
             return

@@ -1,4 +1,4 @@
-"""Requests through tracker.rsgi (the application granian serves), in this process.
+"""Requests through tracker.server.rsgi (the application granian serves), in this process.
 
 Speaks the subset of Django's test client that the tests use, so the same tests run against
 both paths. granian's scope and protocol objects are stood in for by small fakes with the
@@ -151,7 +151,7 @@ class RsgiClient:
 
     def generic(self, method, path, data=b"", content_type=None, **extra):
         from ingest import rsgi as ingest_rsgi
-        from tracker.rsgi import application
+        from tracker.server.rsgi import application
 
         body = data.encode() if isinstance(data, str) else data
         url = urlsplit(path)

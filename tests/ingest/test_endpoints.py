@@ -1,4 +1,4 @@
-"""Every status code and message of the ingest endpoints (protocol.md §2-§9, §11)."""
+"""Every status code and message of the ingest endpoints (docs/protocol.md §2-§8, §10.3, §11)."""
 
 import gzip
 import json

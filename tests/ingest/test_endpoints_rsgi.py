@@ -1,6 +1,6 @@
 """The endpoint table of test_endpoints, through the RSGI application granian serves.
 
-Production serves ingest from tracker.rsgi (ingest/rsgi.py), the tests' Django client goes
+Production serves ingest from tracker.server.rsgi (ingest/rsgi.py), the tests' Django client goes
 through the views: both must answer alike. The event-loop path writes with its own connection
 (and falls back to threads), so these tests commit: transactional database.
 """

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ingest import keys, quotas
-from ingest.categories import DataCategory
+from ingest.protocol.categories import DataCategory
 from tests.ingest.helpers import digest_all, envelope, event_envelope, exception_event, post
 from tests.live import dsn_for, run_python_sdk, wait_until
 from tracker.models import Event, Outcome, OutcomeKind

@@ -1,11 +1,11 @@
-"""Delete and discard: the domain functions, and the whole loop through the pipeline."""
+"""Delete and discard: the domain functions, and the whole loop through the batch."""
 
 import json
 import uuid
 
 import pytest
 
-from ingest import pipeline
+from ingest.digest import batch
 from tests.factories import make_event, make_issue, make_org, make_project, make_user
 from tracker.discards import discard_issues, undiscard
 from tracker.models import DiscardedFingerprint, Event, Issue, IssueHash, Outcome, OutcomeKind
@@ -34,7 +34,7 @@ def _send(client, project, value: str = "boom") -> str:
 
 
 def _digest():
-    while pipeline.digest_batch():
+    while batch.digest_batch():
         pass
 
 

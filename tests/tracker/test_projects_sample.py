@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from ingest import pipeline
+from ingest.digest import batch
 from ingest.models import InboxItem
 from ingest.public import send_sample_event
 from tracker.models import Event, Issue, Outcome, OutcomeKind
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _digest():
-    while pipeline.digest_batch():
+    while batch.digest_batch():
         pass
 
 
@@ -23,7 +23,7 @@ def test_sample_event_goes_through_the_inbox_and_pipeline(project, caplog):
     assert (item.project_id, item.event_id.hex, item.kind) == (project.pk, event_id, "event")
     assert item.key_id == project.keys.get().pk
 
-    with caplog.at_level(logging.INFO, logger="ingest.pipeline"):
+    with caplog.at_level(logging.INFO, logger="ingest.digest.batch"):
         _digest()
 
     event = Event.objects.get(project=project)
@@ -32,7 +32,7 @@ def test_sample_event_goes_through_the_inbox_and_pipeline(project, caplog):
     issue = Issue.objects.get(project=project)
     assert issue.title == "KeyError: 'NZ'"
     assert issue.culprit
-    logged = [r.getMessage() for r in caplog.records if r.name == "ingest.pipeline"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "ingest.digest.batch"]
     assert f"sample event stored: event {event_id}, project {project.pk}" in logged
     accepted = Outcome.objects.get(project_id=project.pk, outcome=OutcomeKind.ACCEPTED)
     assert accepted.quantity == 1

@@ -13,8 +13,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
-from tracker.alerts import delivery
-from tracker.alerts.firing import send_test
+from tracker.alerts import tasks
 from tracker.alerts.forms import ActionsRequired, ConditionsRequired
 from tracker.alerts.models import (
     AlertRule,
@@ -109,7 +108,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request), "rule": rule, "action": action,
                 "opts": self.model._meta, "title": "Send a test notification",
             })
-        notification = send_test(action)
+        notification = tasks.send_test(action)
         link = reverse("admin:alerts_notification_change", args=[notification.pk])
         messages.success(request, format_html(
             'Test notification queued for “{}”: <a href="{}">follow its delivery</a>.',
@@ -155,13 +154,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected failed notifications again")
     def send_again(self, request, queryset) -> None:
-        from tracker.alerts import tasks
-
         ids = list(queryset.filter(status=Notification.Status.FAILED).values_list("pk",
                                                                                  flat=True))
-        count = delivery.retry(ids)
-        for pk in ids:
-            tasks.deliver.delay_on_commit(pk)
+        count = tasks.send_again(ids)
         self.message_user(request, f"{count} notification(s) queued again.")
 
 

@@ -14,12 +14,14 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from tracker import sql
 from tracker.alerts.models import CountedBatch, IssueMinuteCount, IssueUserBucket
 from tracker.models import IssueHourlyCount
+from tracker.timeutil import floor_hour, floor_minute
 
 MINUTE = 1
 HOUR = 60
@@ -29,8 +31,7 @@ HOUR_RETENTION = timedelta(days=31)
 
 
 def floor(moment: datetime, span: int) -> datetime:
-    moment = moment.replace(second=0, microsecond=0)
-    return moment.replace(minute=0) if span == HOUR else moment
+    return floor_hour(moment) if span == HOUR else floor_minute(moment)
 
 
 def _moment(event: dict) -> datetime:
@@ -71,19 +72,9 @@ def record(events: list[dict]) -> bool:
 
 def _add_minutes(counts: Counter) -> None:
     """One upsert: concurrent workers add to the same row instead of overwriting it."""
-    table = IssueMinuteCount._meta.db_table
-    minute_field = IssueMinuteCount._meta.get_field("minute")
-    rows = list(counts.items())
-    params: list = []
-    for (issue_id, minute), n in rows:
-        params += [issue_id, minute_field.get_db_prep_save(minute, connection), n]
-    values = ", ".join(["(%s, %s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (issue_id, minute, count) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT (issue_id, minute) DO UPDATE SET count = {table}.count + excluded.count",
-            params,
-        )
+    sql.add(IssueMinuteCount, ("issue_id", "minute", "count"),
+            [(issue_id, minute, n) for (issue_id, minute), n in sorted(counts.items())],
+            key=("issue_id", "minute"), sums=("count",))
 
 
 def window_start(minutes: int, now: datetime | None = None) -> datetime:

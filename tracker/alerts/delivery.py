@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
 
 from tracker.alerts import messages
-from tracker.alerts.models import Notification
-from tracker.alerts.transports import PermanentError, sender
+from tracker.alerts.messages import AlertMessage
+from tracker.alerts.models import Notification, RuleAction
+from tracker.alerts.transports import email, slack, webhook
+from tracker.alerts.transports.errors import PermanentError
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,21 @@ RETRY_MAX = timedelta(hours=1)
 SWEEP_LIMIT = 500
 
 Status = Notification.Status
+
+_SENDERS = {
+    RuleAction.Kind.EMAIL_MEMBER: email.send,
+    RuleAction.Kind.EMAIL_TEAM: email.send,
+    RuleAction.Kind.EMAIL_PROJECT: email.send,
+    RuleAction.Kind.SLACK: slack.send,
+    RuleAction.Kind.WEBHOOK: webhook.send,
+}
+
+
+def sender(kind: str) -> Callable[[Notification, AlertMessage], str]:
+    """The transport's `send` for an action kind (see transports/__init__.py)."""
+    if kind not in _SENDERS:
+        raise PermanentError(f"unknown action kind {kind!r}")
+    return _SENDERS[kind]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -58,21 +76,22 @@ def claim(notification_id: int) -> Notification | None:
     ).get(pk=notification_id)
 
 
-def deliver(notification_id: int) -> str | None:
-    """Send one notification if it is ours to send; return its new status (None: not ours,
-    already sent, or not due yet)."""
+def deliver(notification_id: int) -> tuple[str | None, timedelta | None]:
+    """Send one notification if it is ours to send. Return its new status (None: not ours,
+    already sent, or not due yet) and, when a retry is due later, the delay after which the
+    caller (the deliver task) should run it again."""
     notification = claim(notification_id)
     if notification is None:
-        return None
+        return None, None
     try:
         result = sender(notification.kind)(notification, messages.build(notification))
     except PermanentError as e:
-        return _finish(notification, Status.FAILED, f"not retried: {e}")
+        return _finish(notification, Status.FAILED, f"not retried: {e}"), None
     except Exception as e:  # every transport error is worth retrying, within limits
         logger.warning("notification %s: attempt %s failed: %s", notification.pk,
                        notification.attempts, e)
         return _retry_or_fail(notification, f"{type(e).__name__}: {e}")
-    return _finish(notification, Status.SENT, result)
+    return _finish(notification, Status.SENT, result), None
 
 
 def _save(notification: Notification, **fields) -> bool:
@@ -92,21 +111,17 @@ def _finish(notification: Notification, status: str, result: str) -> str:
     return status
 
 
-def _retry_or_fail(notification: Notification, error: str) -> str:
+def _retry_or_fail(notification: Notification, error: str) -> tuple[str, timedelta | None]:
     if notification.attempts >= MAX_ATTEMPTS:
         return _finish(notification, Status.FAILED,
-                       f"gave up after {notification.attempts} attempts: {error}")
+                       f"gave up after {notification.attempts} attempts: {error}"), None
     delay = backoff(notification.attempts)
     result = f"attempt {notification.attempts} failed: {error}; retrying in {delay}"
     if _save(notification, status=Status.PENDING, result=result[:1000],
              next_attempt_at=timezone.now() + delay):
-        from tracker.alerts import tasks  # tasks import this module
-
-        try:
-            tasks.deliver.apply_async((notification.pk,), countdown=delay.total_seconds())
-        except Exception:
-            logger.warning("could not schedule a retry; the sweep will", exc_info=True)
-    return Status.PENDING
+        return Status.PENDING, delay
+    # Lost the claim meanwhile (lease expired): the new holder schedules what follows.
+    return Status.PENDING, None
 
 
 def due(limit: int = SWEEP_LIMIT) -> list[int]:

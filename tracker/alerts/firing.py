@@ -1,4 +1,5 @@
-"""A rule fires for an issue: claim the action interval, record the firing, queue messages.
+"""A rule fires for an issue: claim the action interval, record the firing, write its
+notifications (tasks.py has them delivered).
 
 The interval is claimed with a conditional UPDATE on the (rule, issue) row: of several
 workers evaluating the same issue at once, exactly one sees its UPDATE change the row, and
@@ -41,26 +42,16 @@ def fire(rule: AlertRule, issue: Issue, event: dict, reasons: list[str]) -> Firi
             rule=rule, issue=issue, event_id=event["event_id"], reasons=reasons,
             event={k: event.get(k) for k in EVENT_FIELDS}, created=now,
         )
-        queue(rule, list(rule.actions.all()), firing=firing)
+        create_notifications(rule, list(rule.actions.all()), firing=firing)
     return firing
 
 
-def queue(rule: AlertRule, actions: list[RuleAction], *, firing: Firing | None = None,
-          is_test: bool = False) -> list[Notification]:
-    """Write one notification row per action and have each delivered once this commits."""
-    from tracker.alerts import tasks  # tasks import delivery, which imports this module
-
-    rows = Notification.objects.bulk_create([
+def create_notifications(rule: AlertRule, actions: list[RuleAction], *,
+                         firing: Firing | None = None,
+                         is_test: bool = False) -> list[Notification]:
+    """Write one pending notification row per action; the caller has them delivered."""
+    return Notification.objects.bulk_create([
         Notification(rule=rule, firing=firing, action=a, kind=a.kind, target=a.target,
                      is_test=is_test)
         for a in actions
     ])
-    for row in rows:
-        tasks.deliver.delay_on_commit(row.pk)
-    return rows
-
-
-def send_test(action: RuleAction) -> Notification:
-    """The "send a test notification" button: a notification without a firing."""
-    with transaction.atomic():
-        return queue(action.rule, [action], is_test=True)[0]

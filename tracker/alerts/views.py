@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,26 +17,15 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from tracker.access import get_membership, get_project
+from tracker.access import project_access, require_manager
 from tracker.alerts import forms
-from tracker.alerts.firing import send_test
 from tracker.alerts.models import AlertRule, Firing, Notification, RuleAction
-from tracker.models import Member, Project
+from tracker.alerts.tasks import send_test
+from tracker.models import Project
 
 LOG_SIZE = 100
 _SECTIONS = [("conditions", "When"), ("filters", "If"), ("actions", "Then")]
-
-
-def _scope(request, org_slug: str, project_slug: str) -> tuple[Project, Member]:
-    project = get_project(request.user, org_slug, project_slug)
-    return project, get_membership(request.user, org_slug)
-
-
-def _manager(request, org_slug: str, project_slug: str) -> Project:
-    project, member = _scope(request, org_slug, project_slug)
-    if not member.can_manage:
-        raise PermissionDenied("Only owners and admins change alert rules.")
-    return project
+DENIED = "Only owners and admins change alert rules."
 
 
 def _list_url(project: Project) -> str:
@@ -52,16 +40,18 @@ def _rules(project: Project):
 @login_required
 @vary_on_headers("HX-Request")
 def rule_list(request, org_slug: str, project_slug: str):
-    project, member = _scope(request, org_slug, project_slug)
+    access = project_access(request.user, org_slug, project_slug)
+    project = access.project
     return render(request, "alerts/rule_list.html", {
-        "project": project, "rules": _rules(project), "can_manage": member.can_manage,
+        "project": project, "rules": _rules(project), "can_manage": access.can_manage,
     })
 
 
 @login_required
 @require_POST
 def rule_toggle(request, org_slug: str, project_slug: str, rule_id: int):
-    project = _manager(request, org_slug, project_slug)
+    project = project_access(request.user, org_slug, project_slug, manage=True,
+                             denied=DENIED).project
     rule = get_object_or_404(_rules(project), pk=rule_id)
     rule.enabled = not rule.enabled
     rule.save(update_fields=["enabled", "updated"])
@@ -74,7 +64,8 @@ def rule_toggle(request, org_slug: str, project_slug: str, rule_id: int):
 @login_required
 @require_POST
 def rule_delete(request, org_slug: str, project_slug: str, rule_id: int):
-    project = _manager(request, org_slug, project_slug)
+    project = project_access(request.user, org_slug, project_slug, manage=True,
+                             denied=DENIED).project
     rule = get_object_or_404(AlertRule, project=project, pk=rule_id)
     rule.delete()
     messages.success(request, f"Deleted the rule “{rule.name}”.")
@@ -88,7 +79,8 @@ def _done(request, url: str):
 @login_required
 @vary_on_headers("HX-Request")
 def rule_create(request, org_slug: str, project_slug: str):
-    project = _manager(request, org_slug, project_slug)
+    project = project_access(request.user, org_slug, project_slug, manage=True,
+                             denied=DENIED).project
     rule = AlertRule(project=project, owner=request.user)
     return _edit(request, project, rule, can_manage=True)
 
@@ -96,11 +88,12 @@ def rule_create(request, org_slug: str, project_slug: str):
 @login_required
 @vary_on_headers("HX-Request")
 def rule_edit(request, org_slug: str, project_slug: str, rule_id: int):
-    project, member = _scope(request, org_slug, project_slug)
+    access = project_access(request.user, org_slug, project_slug)
+    project = access.project
     rule = get_object_or_404(AlertRule, project=project, pk=rule_id)
-    if request.method == "POST" and not member.can_manage:
-        raise PermissionDenied("Only owners and admins change alert rules.")
-    return _edit(request, project, rule, can_manage=member.can_manage)
+    if request.method == "POST":
+        require_manager(access, DENIED)
+    return _edit(request, project, rule, can_manage=access.can_manage)
 
 
 def _edit(request, project: Project, rule: AlertRule, *, can_manage: bool):
@@ -141,7 +134,8 @@ def _save(form, formsets: dict) -> bool:
 @login_required
 @require_POST
 def action_test(request, org_slug: str, project_slug: str, action_id: int):
-    project = _manager(request, org_slug, project_slug)
+    project = project_access(request.user, org_slug, project_slug, manage=True,
+                             denied=DENIED).project
     action = get_object_or_404(RuleAction.objects.select_related("rule"),
                                rule__project=project, pk=action_id)
     notification = send_test(action)
@@ -155,7 +149,7 @@ def action_test(request, org_slug: str, project_slug: str, action_id: int):
 @login_required
 def notification_status(request, org_slug: str, project_slug: str, notification_id: int):
     """One notification's delivery state: polled by the page until it is final."""
-    project, _ = _scope(request, org_slug, project_slug)
+    project = project_access(request.user, org_slug, project_slug).project
     notification = get_object_or_404(Notification, rule__project=project, pk=notification_id)
     return render(request, "alerts/_notification.html",
                   {"project": project, "n": notification})
@@ -172,10 +166,11 @@ def _firings(project: Project, rule: AlertRule | None = None):
 @login_required
 @vary_on_headers("HX-Request")
 def firing_log(request, org_slug: str, project_slug: str):
-    project, member = _scope(request, org_slug, project_slug)
+    access = project_access(request.user, org_slug, project_slug)
+    project = access.project
     tests = Notification.objects.filter(rule__project=project, is_test=True).select_related(
         "rule")[:20]
     context = {"project": project, "firings": _firings(project)[:LOG_SIZE], "tests": tests,
-               "can_manage": member.can_manage}
+               "can_manage": access.can_manage}
     template = "alerts/log.html#entries" if request.htmx else "alerts/log.html"
     return render(request, template, context)

@@ -7,11 +7,19 @@ column retention can range over. docs/decisions/0002-event-table.md has the part
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 from tracker.fields import JSONTextField
 from tracker.models.issues import Handling, Issue, Level
 from tracker.models.projects import Project
+
+
+def event_id_hex(value: uuid.UUID | str) -> str:
+    """An event id as 32 hex digits: UUIDField values come back as UUID (PostgreSQL) or as
+    hex text (SQLite), the inbox's as either."""
+    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
 
 
 class Event(models.Model):

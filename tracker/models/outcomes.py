@@ -1,17 +1,10 @@
-"""Outcome accounting, aggregated per hour (protocol.md §10.5)."""
+"""Outcome accounting, aggregated per hour (docs/protocol.md §10.6)."""
 
 from __future__ import annotations
 
 from django.db import models
 
-
-class OutcomeKind(models.IntegerChoices):
-    ACCEPTED = 0, "accepted"
-    FILTERED = 1, "filtered"
-    RATE_LIMITED = 2, "rate_limited"
-    INVALID = 3, "invalid"
-    ABUSE = 4, "abuse"
-    CLIENT_DISCARD = 5, "client_discard"
+from ingest.protocol.outcomes import OutcomeKind
 
 
 class Outcome(models.Model):
@@ -25,7 +18,8 @@ class Outcome(models.Model):
     organization_id = models.BigIntegerField()
     project_id = models.BigIntegerField()
     key_id = models.BigIntegerField(default=0)
-    outcome = models.PositiveSmallIntegerField(choices=OutcomeKind.choices)
+    outcome = models.PositiveSmallIntegerField(
+        choices=[(kind.value, kind.api_name) for kind in OutcomeKind])
     reason = models.CharField(max_length=64, blank=True, default="")
     category = models.PositiveSmallIntegerField()
     quantity = models.PositiveBigIntegerField(default=0)

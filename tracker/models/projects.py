@@ -6,8 +6,9 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 
+from tracker import sql
 from tracker.models.orgs import Organization, Team
 
 
@@ -56,15 +57,10 @@ class Project(models.Model):
         One upsert statement: concurrent callers serialize on the counter row, so two issues
         never share a number, and no row has to exist beforehand.
         """
-        table = ProjectCounter._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (project_id, value) VALUES (%s, 1) "  # noqa: S608
-                f"ON CONFLICT (project_id) DO UPDATE SET value = {table}.value + 1 "
-                "RETURNING value",
-                [self.pk],
-            )
-            return cursor.fetchone()[0]
+        [(value,)] = sql.insert(
+            ProjectCounter, ("project_id", "value"), [(self.pk, 1)],
+            on_conflict="(project_id) DO UPDATE SET value = {t}.value + 1", returning="value")
+        return value
 
 
 class ProjectCounter(models.Model):

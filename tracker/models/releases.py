@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 
 from tracker.models.orgs import Organization
 from tracker.models.projects import Project
+
+_SEMVER = re.compile(
+    r"^v?(?P<nums>\d+(?:\.\d+){0,3})(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
+)
+
+
+def semver_key(version: str) -> tuple | None:
+    """A sort key for `1.2.3`, `v1.2`, `shop@1.2.3-rc.1+build5`; None if not semver-like.
+
+    The package prefix (before `@`) is part of the key so versions of different packages
+    never compare as ordered. A prerelease sorts before its release.
+    """
+    package, _, rest = version.rpartition("@")
+    match = _SEMVER.match(rest)
+    if match is None:
+        return None
+    nums = tuple(int(n) for n in match["nums"].split("."))
+    nums += (0,) * (4 - len(nums))
+    pre = match["pre"]
+    pre_key = (1,) if pre is None else (0, *(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in pre.split(".")
+    ))
+    return (package, nums, pre_key)
 
 
 class Release(models.Model):
@@ -23,6 +48,13 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+    def is_newer_than(self, other: Release) -> bool:
+        """Semver order when both versions parse (same package), else creation order."""
+        a, b = semver_key(self.version), semver_key(other.version)
+        if a is not None and b is not None and a[0] == b[0]:
+            return a[1:] > b[1:]
+        return (self.created, self.pk) > (other.created, other.pk)
 
 
 class Environment(models.Model):

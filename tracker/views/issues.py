@@ -42,6 +42,7 @@ from tracker.models import (
     Release,
     Team,
 )
+from tracker.timeutil import floor_hour
 from tracker.views.events import event_context, find_event, scoped_issue
 
 PAGE_SIZE = 25
@@ -199,13 +200,9 @@ def _page(scope: QuerySet[Issue], params: ListParams, user) -> tuple[list[Issue]
     return rows[:PAGE_SIZE], next_cursor
 
 
-def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 def attach_sparklines(issues: list[Issue], hours: int = 24) -> None:
     """Give each issue `.spark`: its events per hour over the last `hours`, oldest first."""
-    start = _hour(timezone.now()) - timedelta(hours=hours - 1)
+    start = floor_hour(timezone.now()) - timedelta(hours=hours - 1)
     counts: dict[int, list[int]] = {issue.pk: [0] * hours for issue in issues}
     rows = IssueHourlyCount.objects.filter(issue_id__in=counts, hour__gte=start).values_list(
         "issue_id", "hour", "count"

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from tracker import dsn_keys
+from tracker.access import ProjectAccess, project_access
 from tracker.models import ProjectKey
 from tracker.views.project_forms import KeyForm, RateLimitForm
-from tracker.views.projects import ProjectAccess, project_access, read_only, settings_context
+from tracker.views.projects import read_only, settings_context
 
 
 def _redirect(access: ProjectAccess):
@@ -41,7 +42,7 @@ def _rows(keys, bound: dict | None = None) -> list[dict]:
 
 @login_required
 def keys(request, org_slug: str, project_slug: str):
-    access = project_access(request, org_slug, project_slug, manage=request.method == "POST")
+    access = project_access(request.user, org_slug, project_slug, manage=request.method == "POST")
     form = KeyForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         key = dsn_keys.create_key(
@@ -77,7 +78,7 @@ def _row_or_redirect(request, access: ProjectAccess, key: ProjectKey, *, message
 @require_POST
 @vary_on_headers("HX-Request")
 def key_active(request, org_slug: str, project_slug: str, key_id: int):
-    access = project_access(request, org_slug, project_slug, manage=True)
+    access = project_access(request.user, org_slug, project_slug, manage=True)
     key = _key(access, key_id)
     active = request.POST.get("active") == "1"
     dsn_keys.set_key_active(key, active)
@@ -90,7 +91,7 @@ def key_active(request, org_slug: str, project_slug: str, key_id: int):
 @require_POST
 @vary_on_headers("HX-Request")
 def key_rate_limit(request, org_slug: str, project_slug: str, key_id: int):
-    access = project_access(request, org_slug, project_slug, manage=True)
+    access = project_access(request.user, org_slug, project_slug, manage=True)
     key = _key(access, key_id)
     form = _rate_form(key, request.POST)
     if not form.is_valid():
@@ -108,7 +109,7 @@ def key_rate_limit(request, org_slug: str, project_slug: str, key_id: int):
 @login_required
 @require_POST
 def key_rotate(request, org_slug: str, project_slug: str, key_id: int):
-    access = project_access(request, org_slug, project_slug, manage=True)
+    access = project_access(request.user, org_slug, project_slug, manage=True)
     new = dsn_keys.rotate_key(_key(access, key_id))
     messages.success(
         request, f"Key rotated. Update your SDKs to the new DSN: {new.dsn} "

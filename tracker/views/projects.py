@@ -8,11 +8,9 @@ organization's project is a 404 (tracker.access), a member's attempt to change o
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,31 +19,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from ingest.public import send_sample_event
 from tracker import discards
-from tracker.access import get_membership, get_project
-from tracker.models import DiscardedFingerprint, Event, Member, Project
+from tracker.access import ProjectAccess, project_access
+from tracker.models import DiscardedFingerprint, Event, Project
 from tracker.views.project_forms import CrashReportForm, OriginsForm, QuotaForm, RulesForm
-
-
-@dataclass(frozen=True)
-class ProjectAccess:
-    project: Project
-    member: Member
-
-    @property
-    def can_manage(self) -> bool:
-        return self.member.can_manage
-
-
-def project_access(
-    request, org_slug: str, project_slug: str, *, manage: bool = False
-) -> ProjectAccess:
-    """The project and the user's membership; 404 outside their organizations, 403 when a
-    change needs an owner or admin."""
-    project = get_project(request.user, org_slug, project_slug)
-    member = get_membership(request.user, org_slug)
-    if manage and not member.can_manage:
-        raise PermissionDenied("Only owners and admins can change project settings.")
-    return ProjectAccess(project, member)
 
 
 def read_only(access: ProjectAccess, *forms) -> None:
@@ -87,7 +63,7 @@ def _general_forms(project: Project, posted: str = "", data=None) -> dict:
 
 @login_required
 def general(request, org_slug: str, project_slug: str):
-    access = project_access(request, org_slug, project_slug, manage=request.method == "POST")
+    access = project_access(request.user, org_slug, project_slug, manage=request.method == "POST")
     project = access.project
     posted = request.POST.get("section", "") if request.method == "POST" else ""
     if request.method == "POST" and posted not in _SECTIONS:
@@ -127,7 +103,7 @@ def _sample_session_key(project: Project) -> str:
 @login_required
 @require_POST
 def sample_event(request, org_slug: str, project_slug: str):
-    access = project_access(request, org_slug, project_slug, manage=True)
+    access = project_access(request.user, org_slug, project_slug, manage=True)
     event_id = send_sample_event(access.project)
     request.session[_sample_session_key(access.project)] = event_id
     messages.success(request, f"Sample event {event_id} sent.")
@@ -139,7 +115,7 @@ def sample_event(request, org_slug: str, project_slug: str):
 @vary_on_headers("HX-Request")
 def sample_event_status(request, org_slug: str, project_slug: str):
     """The sample event's progress, polled by htmx until the worker has stored it."""
-    access = project_access(request, org_slug, project_slug)
+    access = project_access(request.user, org_slug, project_slug)
     context = settings_context(access, "general", sample=_sample_status(request, access.project))
     return render(request, "projects/general.html#sample-status", context)
 
@@ -176,7 +152,7 @@ def _issue_url(issue) -> str | None:
 
 @login_required
 def rules(request, org_slug: str, project_slug: str):
-    access = project_access(request, org_slug, project_slug, manage=request.method == "POST")
+    access = project_access(request.user, org_slug, project_slug, manage=request.method == "POST")
     form = RulesForm(request.POST if request.method == "POST" else None,
                      instance=access.project)
     read_only(access, form)
@@ -192,7 +168,7 @@ def rules(request, org_slug: str, project_slug: str):
 @login_required
 @require_GET
 def discarded(request, org_slug: str, project_slug: str):
-    access = project_access(request, org_slug, project_slug)
+    access = project_access(request.user, org_slug, project_slug)
     fingerprints = (
         DiscardedFingerprint.objects.filter(project=access.project)
         .select_related("actor")
@@ -206,7 +182,7 @@ def discarded(request, org_slug: str, project_slug: str):
 @require_POST
 @vary_on_headers("HX-Request")
 def undiscard(request, org_slug: str, project_slug: str, fingerprint_id: int):
-    access = project_access(request, org_slug, project_slug, manage=True)
+    access = project_access(request.user, org_slug, project_slug, manage=True)
     fingerprint = get_object_or_404(
         DiscardedFingerprint, project=access.project, pk=fingerprint_id
     )

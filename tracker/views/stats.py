@@ -19,8 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ingest.public import category_name
+from tracker.access import project_access
 from tracker.models import Outcome, OutcomeKind
-from tracker.views.projects import project_access
+from tracker.timeutil import floor_hour
 
 OUTCOME_COLUMNS = [
     (OutcomeKind.ACCEPTED, "Accepted"),
@@ -29,10 +30,11 @@ OUTCOME_COLUMNS = [
     (OutcomeKind.INVALID, "Invalid"),
     (OutcomeKind.CLIENT_DISCARD, "Client discard"),
     (OutcomeKind.ABUSE, "Abuse"),
+    (OutcomeKind.CARDINALITY_LIMITED, "Cardinality limited"),
 ]
 _LABELS = dict(OUTCOME_COLUMNS)
 # Shown only when something was counted there: self-hosted setups rarely have any.
-OPTIONAL = {OutcomeKind.ABUSE}
+OPTIONAL = {OutcomeKind.ABUSE, OutcomeKind.CARDINALITY_LIMITED}
 # Categories counted in bytes rather than items.
 BYTE_CATEGORIES = {"attachment", "log_byte"}
 # Events, for the chart: error, default (messages) and security reports.
@@ -63,9 +65,9 @@ class CategoryRow:
 @login_required
 @require_GET
 def stats(request, org_slug: str, project_slug: str):
-    access = project_access(request, org_slug, project_slug)
+    access = project_access(request.user, org_slug, project_slug)
     now = timezone.now()
-    hour = now.replace(minute=0, second=0, microsecond=0)
+    hour = floor_hour(now)
     since_day = hour - timedelta(hours=23)
     since_month = hour - timedelta(days=CHART_DAYS - 1, hours=hour.hour)
     buckets = Outcome.objects.filter(project_id=access.project.pk, hour__gte=since_month)
@@ -92,7 +94,7 @@ def stats(request, org_slug: str, project_slug: str):
         "columns": [label for _, label in columns],
         "categories": categories, "reasons": reasons,
         "chart": _chart(per_day, since_month.date()),
-        "legend": [(kind.label, label) for kind, label in columns],
+        "legend": [(kind.api_name, label) for kind, label in columns],
     }
     return render(request, "stats/stats.html", context)
 
@@ -134,7 +136,7 @@ def _chart(per_day, first_day: date) -> dict:
                 continue
             height = max(1.0, value / peak * CHART_HEIGHT)
             y -= height
-            segments.append({"kind": kind.label, "label": label, "value": value,
+            segments.append({"kind": kind.api_name, "label": label, "value": value,
                              "y": round(y, 2), "height": round(height, 2)})
         bar = {"x": x, "day": day, "segments": segments,
                "total": sum(counts.get(day, {}).values())}

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 
 from tracker.alerts.messages import AlertMessage
 from tracker.alerts.models import Notification, RuleAction
-from tracker.alerts.transports import PermanentError
+from tracker.alerts.transports.errors import PermanentError
 from tracker.models import Member
 
 Kind = RuleAction.Kind

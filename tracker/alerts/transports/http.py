@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from tracker.alerts.transports import PermanentError
+from tracker.alerts.transports.errors import PermanentError
 
 TIMEOUT = 10  # seconds; well under the delivery lease
 USER_AGENT = "Errata-Alerts/1"

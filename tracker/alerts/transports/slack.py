@@ -6,7 +6,8 @@ import json
 
 from tracker.alerts.messages import AlertMessage
 from tracker.alerts.models import Notification
-from tracker.alerts.transports import PermanentError, http
+from tracker.alerts.transports import http
+from tracker.alerts.transports.errors import PermanentError
 
 
 def body(message: AlertMessage) -> dict:

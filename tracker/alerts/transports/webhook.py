@@ -13,7 +13,8 @@ import json
 
 from tracker.alerts.messages import AlertMessage
 from tracker.alerts.models import Notification
-from tracker.alerts.transports import PermanentError, http
+from tracker.alerts.transports import http
+from tracker.alerts.transports.errors import PermanentError
 
 SIGNATURE_HEADER = "X-Errata-Signature"
 
