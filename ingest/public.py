@@ -1,4 +1,5 @@
-"""What `tracker` may use of ingest (the one allowed import, see tests/test_boundaries.py).
+"""What `tracker` may use of ingest (with the pure `ingest.protocol`; the import-linter
+contracts in pyproject.toml hold the rest of ingest away from tracker).
 
 `send_sample_event` backs the "send a sample event" button: a realistic Python exception
 goes through the same durable inbox as an SDK's event, so the pipeline digests it exactly
