@@ -66,11 +66,61 @@ class ProjectCounterAdmin(admin.ModelAdmin):
     list_display = ["project", "value"]
 
 
+class DeployInline(admin.TabularInline):
+    model = m.Deploy
+    extra = 0
+    raw_id_fields = ["environment"]
+
+
+class ReleaseCommitInline(admin.TabularInline):
+    model = m.ReleaseCommit
+    extra = 0
+    raw_id_fields = ["commit"]
+
+
 @admin.register(m.Release)
 class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["version", "organization", "date_released", "created"]
     search_fields = ["version"]
     filter_horizontal = ["projects"]
+    inlines = [ReleaseCommitInline, DeployInline]
+
+
+@admin.register(m.Deploy)
+class DeployAdmin(admin.ModelAdmin):
+    list_display = ["release", "environment", "name", "date_finished"]
+    raw_id_fields = ["release", "environment"]
+
+
+@admin.register(m.Repository)
+class RepositoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "created"]
+    search_fields = ["name"]
+
+
+class CommitFileChangeInline(admin.TabularInline):
+    model = m.CommitFileChange
+    extra = 0
+
+
+@admin.register(m.Commit)
+class CommitAdmin(admin.ModelAdmin):
+    list_display = ["key", "repository", "author_name", "author_email", "date"]
+    search_fields = ["key", "author_email", "message"]
+    raw_id_fields = ["repository"]
+    inlines = [CommitFileChangeInline]
+
+
+@admin.register(m.CommitFileChange)
+class CommitFileChangeAdmin(admin.ModelAdmin):
+    list_display = ["filename", "type", "commit"]
+    raw_id_fields = ["commit"]
+
+
+@admin.register(m.ReleaseCommit)
+class ReleaseCommitAdmin(admin.ModelAdmin):
+    list_display = ["release", "order", "commit"]
+    raw_id_fields = ["release", "commit"]
 
 
 @admin.register(m.Environment)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DATETIME_COLUMNS = {"last_seen", "first_seen"}
+DATETIME_COLUMNS = {"last_seen", "first_seen", "created"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,23 @@ class Cursor:
 
     def __str__(self) -> str:
         return f"{self.value}:{self.id}:{int(self.is_prev)}"
+
+
+def keyset_page(rows: QuerySet, column: str, cursor: Cursor | None,
+                limit: int) -> tuple[list, bool]:
+    """One page after (or, for a previous-page cursor, before) the cursor's position, in
+    (column, id) descending order; fetch one more row to know whether there is more."""
+    if cursor is None:
+        found = list(rows.order_by(f"-{column}", "-id")[: limit + 1])
+        return found[:limit], len(found) > limit
+    value = cursor.value_for(column)
+    if cursor.is_prev:
+        after = Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": cursor.id})
+        found = list(rows.filter(after).order_by(column, "id")[: limit + 1])
+        return list(reversed(found[:limit])), len(found) > limit
+    before = Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": cursor.id})
+    found = list(rows.filter(before).order_by(f"-{column}", "-id")[: limit + 1])
+    return found[:limit], len(found) > limit
 
 
 def link_header(request: Request, page: list, column: str, cursor: Cursor | None,

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from tracker import search
 from tracker.access import get_membership, get_project
 from tracker.api import serializers
-from tracker.api.pagination import Cursor, link_header
+from tracker.api.pagination import Cursor, keyset_page, link_header
 from tracker.models import Event, Issue, IssueActivity, Project
 
 DEFAULT_LIMIT = 25
@@ -56,7 +56,7 @@ def project_event(request: Request, org_slug: str, project_slug: str, event_id: 
 @api_view(["GET"])
 def project_issues(request: Request, org_slug: str, project_slug: str) -> Response:
     project = get_project(request.user, org_slug, project_slug)
-    limit = _limit(request)
+    limit = limit_param(request)
     sort = request.query_params.get("sort", "date")
     column = SORTS.get(sort)
     if column is None:
@@ -70,17 +70,17 @@ def project_issues(request: Request, org_slug: str, project_slug: str) -> Respon
         .select_related("project__organization", "assignee", "assignee_team",
                         "resolved_in_release")
     )
-    page, has_more = _page(issues, column, cursor, limit)
+    page, has_more = keyset_page(issues, column, cursor, limit)
     comments = _comment_counts(page)
     response = Response([serializers.serialize_issue(i, comments.get(i.pk, 0)) for i in page])
     response["Link"] = link_header(request, page, column, cursor, has_more)
     return response
 
 
-def _limit(request: Request) -> int:
+def limit_param(request: Request, default: int = DEFAULT_LIMIT) -> int:
     raw = request.query_params.get("limit") or request.query_params.get("per_page")
     if not raw:
-        return DEFAULT_LIMIT
+        return default
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ParseError(f"limit must be between 1 and {MAX_LIMIT}")
     return int(raw)
@@ -93,22 +93,6 @@ def _query_filter(request: Request) -> Q:
     if parsed.errors:
         raise ParseError("; ".join(parsed.errors))
     return condition
-
-
-def _page(issues, column: str, cursor: Cursor | None, limit: int) -> tuple[list[Issue], bool]:
-    """One page after (or, for a previous-page cursor, before) the cursor's position, in
-    (column, id) descending order; fetch one more row to know whether there is more."""
-    if cursor is None:
-        rows = list(issues.order_by(f"-{column}", "-id")[: limit + 1])
-        return rows[:limit], len(rows) > limit
-    value = cursor.value_for(column)
-    if cursor.is_prev:
-        after = Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": cursor.id})
-        rows = list(issues.filter(after).order_by(column, "id")[: limit + 1])
-        return list(reversed(rows[:limit])), len(rows) > limit
-    before = Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": cursor.id})
-    rows = list(issues.filter(before).order_by(f"-{column}", "-id")[: limit + 1])
-    return rows[:limit], len(rows) > limit
 
 
 def _comment_counts(page: list[Issue]) -> dict[int, int]:

@@ -1,5 +1,6 @@
 """The tracker's models, one module per concept, all importable from `tracker.models`."""
 
+from tracker.models.commits import Commit, CommitFileChange, ReleaseCommit, Repository
 from tracker.models.events import Attachment, Event, UserReport
 from tracker.models.issues import (
     DiscardedFingerprint,
@@ -21,7 +22,7 @@ from tracker.models.orgs import (
 )
 from tracker.models.outcomes import Outcome, OutcomeKind, SessionBucket
 from tracker.models.projects import Project, ProjectCounter, ProjectKey
-from tracker.models.releases import Environment, Release
+from tracker.models.releases import Deploy, Environment, Release
 from tracker.models.tokens import ApiToken
 
 __all__ = [
@@ -29,6 +30,9 @@ __all__ = [
     "CRASH_REPORTS_NONE",
     "ApiToken",
     "Attachment",
+    "Commit",
+    "CommitFileChange",
+    "Deploy",
     "DiscardedFingerprint",
     "Environment",
     "Event",
@@ -48,6 +52,8 @@ __all__ = [
     "ProjectCounter",
     "ProjectKey",
     "Release",
+    "ReleaseCommit",
+    "Repository",
     "SessionBucket",
     "Team",
     "UserReport",

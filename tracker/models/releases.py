@@ -1,4 +1,4 @@
-"""Releases and environments, per organization as in Sentry."""
+"""Releases, their deploys and environments, per organization as in Sentry."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ class Release(models.Model):
     version = models.CharField(max_length=200)
     projects = models.ManyToManyField(Project, blank=True, related_name="releases")
     date_released = models.DateTimeField(null=True, blank=True)
+    date_started = models.DateTimeField(null=True, blank=True)
+    url = models.URLField(max_length=400, blank=True, default="")
+    ref = models.CharField(max_length=250, blank=True, default="",
+                           help_text="A VCS reference (a commit or tag) the release was cut from.")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -70,3 +74,20 @@ class Environment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Deploy(models.Model):
+    """A release deployed to an environment (`sentry-cli deploys new`)."""
+
+    release = models.ForeignKey(Release, models.CASCADE, related_name="deploys")
+    environment = models.ForeignKey(Environment, models.CASCADE, related_name="deploys")
+    name = models.CharField(max_length=64, blank=True, default="")
+    url = models.URLField(max_length=400, blank=True, default="")
+    date_started = models.DateTimeField(null=True, blank=True)
+    date_finished = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-date_finished", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.release} to {self.environment}"

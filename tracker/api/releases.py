@@ -1,0 +1,205 @@
+"""Sentry's release routes, as `sentry-cli releases ...` and `deploys ...` call them.
+
+Thin views: they find the objects (404 outside the token user's organizations, exactly like
+objects that don't exist), validate the body, and call tracker/releases.py.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from rest_framework import status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker import releases
+from tracker.access import get_membership, get_project
+from tracker.api import release_serializers as out
+from tracker.api.pagination import Cursor, keyset_page, link_header
+from tracker.api.views import limit_param
+from tracker.models import ApiToken, Organization, Project, Release, Repository
+
+RELEASES_PER_PAGE = 100
+# What a token may do: everything its user may in their organizations, named in Sentry's
+# scopes for the parts of the API Errata has.
+TOKEN_SCOPES = ["event:read", "org:read", "project:read", "project:releases"]
+NOT_FOUND = "The requested resource does not exist"
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def index(request: Request) -> Response:
+    """`GET /api/0/`: who the request is authenticated as (`sentry-cli info` reads it)."""
+    user = request.user
+    if user is None or not user.is_authenticated:
+        return Response({"version": "0", "auth": None, "user": None})
+    auth = {"scopes": TOKEN_SCOPES} if isinstance(request.auth, ApiToken) else None
+    return Response({"version": "0", "auth": auth, "user": {
+        "id": str(user.pk), "username": user.get_username(), "email": user.email,
+        "name": user.get_full_name() or user.get_username(), "isActive": user.is_active,
+    }})
+
+
+def _organization(request: Request, org_slug: str) -> Organization:
+    return get_membership(request.user, org_slug).organization
+
+
+def _release(request: Request, org_slug: str, version: str) -> Release:
+    release = Release.objects.filter(
+        organization=_organization(request, org_slug), version=version
+    ).first()
+    if release is None:
+        raise Http404(NOT_FOUND)
+    return release
+
+
+def _release_json(release: Release) -> dict:
+    facts = releases.facts_for([release])[release.pk]
+    return out.serialize_release(release, facts, list(release.projects.order_by("slug")))
+
+
+def _release_list(request: Request, rows) -> Response:
+    query = request.query_params.get("query")
+    if query:
+        rows = rows.filter(version__icontains=query)
+    cursor = Cursor.parse(request.query_params.get("cursor"))
+    page, has_more = keyset_page(rows, "created", cursor,
+                                 limit_param(request, default=RELEASES_PER_PAGE))
+    facts = releases.facts_for(page)
+    projects: dict[int, list[Project]] = {r.pk: [] for r in page}
+    for link in Release.projects.through.objects.filter(release__in=page).select_related(
+            "project").order_by("project__slug"):
+        projects[link.release_id].append(link.project)
+    response = Response([out.serialize_release(r, facts[r.pk], projects[r.pk]) for r in page])
+    response["Link"] = link_header(request, page, "created", cursor, has_more)
+    return response
+
+
+def _valid(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _projects(organization: Organization, slugs) -> list[Project]:
+    try:
+        return releases.projects_by_slug(organization, slugs)
+    except releases.ReleaseError as error:
+        raise ParseError(str(error)) from None
+
+
+def _apply_commits(release: Release, data: dict) -> None:
+    """`commits` (the local git history) or else `refs` (head commits by repository)."""
+    try:
+        if "commits" in data:
+            fallback = f"organization-{release.organization_id}"  # Sentry's name for it
+            releases.set_commits(release, [out.CommitInput().to_commit(c, fallback)
+                                           for c in data["commits"]])
+        elif "refs" in data:
+            releases.set_refs(release, [
+                releases.Ref(r["repository"], r["commit"], r.get("previousCommit") or None)
+                for r in data["refs"]
+            ])
+    except releases.ReleaseError as error:
+        raise ValidationError({"refs": [str(error)]}) from None
+
+
+@api_view(["GET", "POST"])
+def organization_releases(request: Request, org_slug: str) -> Response:
+    organization = _organization(request, org_slug)
+    if request.method == "GET":
+        rows = Release.objects.filter(organization=organization)
+        project_ids = [p for p in request.query_params.getlist("project") if p.isdigit()]
+        if project_ids:
+            rows = rows.filter(projects__in=project_ids).distinct()
+        return _release_list(request, rows)
+
+    data = _valid(out.ReleaseCreate, request.data)
+    with transaction.atomic():
+        release, changed = releases.create_release(
+            organization, data["version"], _projects(organization, data["projects"]),
+            url=data.get("url") or "", ref=data.get("ref") or "",
+            date_started=data.get("dateStarted"), date_released=data.get("dateReleased"),
+        )
+        _apply_commits(release, data)
+    # Sentry's answer to a repeated `releases new`: 208 Already Reported, same body.
+    code = status.HTTP_201_CREATED if changed else status.HTTP_208_ALREADY_REPORTED
+    return Response(_release_json(release), status=code)
+
+
+@api_view(["GET"])
+def project_releases(request: Request, org_slug: str, project_slug: str) -> Response:
+    project = get_project(request.user, org_slug, project_slug)
+    return _release_list(request, Release.objects.filter(projects=project))
+
+
+@api_view(["GET", "PUT", "DELETE"])
+def organization_release(request: Request, org_slug: str, version: str) -> Response:
+    release = _release(request, org_slug, version)
+    if request.method == "GET":
+        return Response(_release_json(release))
+    if request.method == "DELETE":
+        try:
+            releases.delete_release(release)
+        except releases.ReleaseError as error:
+            raise ParseError(str(error)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    data = _valid(out.ReleaseChanges, request.data, partial=True)
+    with transaction.atomic():
+        releases.update_release(
+            release, url=data.get("url"), ref=data.get("ref"),
+            date_released=data.get("dateReleased"),
+            projects=_projects(release.organization, data["projects"])
+            if data.get("projects") else (),
+        )
+        _apply_commits(release, data)
+    return Response(_release_json(release))
+
+
+@api_view(["GET"])
+def release_commits(request: Request, org_slug: str, version: str) -> Response:
+    release = _release(request, org_slug, version)
+    return Response([out.serialize_commit(c) for c in releases.release_commits(release)])
+
+
+@api_view(["GET"])
+def release_commit_files(request: Request, org_slug: str, version: str) -> Response:
+    release = _release(request, org_slug, version)
+    return Response([out.serialize_file_change(f)
+                     for f in releases.release_file_changes(release)])
+
+
+@api_view(["GET"])
+def previous_release_with_commits(request: Request, org_slug: str, version: str) -> Response:
+    """The previous release with commits, or `{}` (sentry-cli reads an empty object as none)."""
+    previous = releases.previous_with_commits(_release(request, org_slug, version))
+    return Response(_release_json(previous) if previous else {})
+
+
+@api_view(["GET", "POST"])
+def release_deploys(request: Request, org_slug: str, version: str) -> Response:
+    release = _release(request, org_slug, version)
+    if request.method == "GET":
+        deploys = release.deploys.select_related("environment")
+        return Response([out.serialize_deploy(d) for d in deploys])
+    data = _valid(out.DeployCreate, request.data)
+    try:
+        deploy = releases.create_deploy(
+            release, data["environment"], name=data.get("name") or "",
+            url=data.get("url") or "", date_started=data.get("dateStarted"),
+            date_finished=data.get("dateFinished"), project_slugs=data.get("projects"),
+        )
+    except releases.ReleaseError as error:
+        raise ValidationError({"projects": [str(error)]}) from None
+    return Response(out.serialize_deploy(deploy), status=status.HTTP_201_CREATED)
+
+
+@api_view(["GET"])
+def organization_repositories(request: Request, org_slug: str) -> Response:
+    organization = _organization(request, org_slug)
+    repositories = Repository.objects.filter(organization=organization).order_by("name")
+    return Response([out.serialize_repository(r) for r in repositories])
