@@ -66,14 +66,23 @@ def _collect_static() -> None:
 
 
 @contextlib.contextmanager
-def running_server(**env: str):
+def running_server(*, log: Path | None = None, **env: str):
     """The production web server (granian, tracker.server.rsgi) serving Errata on the test database,
-    in its own process, until exit."""
+    in its own process, until exit.
+
+    With `log`, the server writes its log there, access log included (as `make run` does),
+    for a test to read what it says about each request."""
     _collect_static()
     port = _free_port()
+    args = command.command(port=port, workers=1, host="127.0.0.1", log_level="warning")
+    output = None
+    if log is not None:
+        args = command.command(port=port, workers=1, host="127.0.0.1", log_level="info",
+                               access_log=True)
+        output = log.open("ab")
     proc = subprocess.Popen(
-        command.command(port=port, workers=1, host="127.0.0.1", log_level="warning"),
-        env=process_env(PORT=str(port), **env),
+        args, env=process_env(PORT=str(port), **env), stdout=output,
+        stderr=subprocess.STDOUT if output else None,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -90,6 +99,8 @@ def running_server(**env: str):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+        if output is not None:
+            output.close()
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30, interval: float = 0.1):

@@ -3,6 +3,7 @@ retries with backoff, permanent failures, and the claim that stops double sends.
 
 import hashlib
 import hmac
+import re
 import threading
 from datetime import timedelta
 
@@ -58,7 +59,7 @@ def test_webhook_body_is_documented_json_signed_with_the_secret(issue, webhooks,
     assert body["issue"]["culprit"] == "shop.cart in checkout"
     assert body["issue"]["level"] == "error" and body["issue"]["handling"] == "handled"
     assert body["issue"]["times_seen"] == 7
-    assert body["issue"]["url"] == f"{settings.PUBLIC_URL}/acme/shop/issues/{issue.pk}/"
+    assert body["issue"]["url"] == f"{settings.PUBLIC_URL}/acme/issues/{issue.pk}/"
     assert body["event"]["release"] == "1.2" and body["event"]["environment"] == "prod"
     assert body["reasons"] == ["an event is seen"]
     n.refresh_from_db()
@@ -93,7 +94,7 @@ def test_email_text_and_html_to_each_member_of_the_project(issue, org, smtp, set
     mail = mails[0]
     assert mail.subject == "[Errata] SHOP-1: ZeroDivisionError: division by zero"
     text, html = mail.part("text/plain"), mail.part("text/html")
-    link = f"{settings.PUBLIC_URL}/acme/shop/issues/{issue.pk}/"
+    link = f"{settings.PUBLIC_URL}/acme/issues/{issue.pk}/"
     for body in (text, html):
         assert "ZeroDivisionError: division by zero" in body
         assert "shop.cart in checkout" in body
@@ -102,6 +103,40 @@ def test_email_text_and_html_to_each_member_of_the_project(issue, org, smtp, set
         assert link in body
     n.refresh_from_db()
     assert n.result == "sent to 2 recipient(s)"
+
+
+def links(settings, text: str) -> set[str]:
+    """The Errata URLs in a notification body (plain text, HTML, Slack or JSON)."""
+    return set(re.findall(re.escape(settings.PUBLIC_URL) + r'/[^\s"<>|]*', text))
+
+
+def test_every_link_in_a_notification_opens_its_page(issue, user, webhooks, smtp, settings,
+                                                     client):
+    """Follow each link an email, a Slack post and a webhook body carry, as their reader
+    would: each opens an Errata page, none is a 404. Test notifications included."""
+    notifications = fire_once(issue, {"kind": "email_project"},
+                              {"kind": "slack", "url": webhooks.url + "/slack"},
+                              hook(webhooks, "/links"))
+    notifications += [tasks.send_test(n.action) for n in notifications]
+    for n in notifications:
+        assert tasks.deliver(n.pk) == "sent"
+    bodies = [m.part("text/plain") for m in smtp.mails] + [m.part("text/html")
+                                                           for m in smtp.mails]
+    bodies += [r.json["text"] for r in webhooks.to("/slack")]
+    bodies += [r.body.decode() for r in webhooks.to("/links")]
+    assert len(bodies) == 8  # an alert and a test each: text, HTML, Slack, webhook
+    found = set()
+    for body in bodies:
+        assert links(settings, body), body
+        found |= links(settings, body)
+    client.force_login(user)
+    for url in sorted(found):
+        response = client.get(url.removeprefix(settings.PUBLIC_URL))
+        assert response.status_code == 200, url
+    # The issue's page and the rule's (the made-up issue of a test links there).
+    rule = notifications[0].rule
+    assert found == {f"{settings.PUBLIC_URL}/acme/issues/{issue.pk}/",
+                     f"{settings.PUBLIC_URL}/acme/shop/alerts/{rule.pk}/"}
 
 
 def test_email_to_a_member_and_to_a_team(issue, org, user, smtp):

@@ -3,9 +3,10 @@ for events the real sentry-sdk sends."""
 
 import pytest
 
+from tests.alerts.helpers import hook, make_rule, only_rules
 from tests.e2e.conftest import sign_in
 from tests.live import dsn_for, run_python_sdk, wait_until
-from tracker.alerts.models import AlertRule
+from tracker.alerts.models import AlertRule, Notification
 
 pytestmark = [
     pytest.mark.e2e,
@@ -96,3 +97,24 @@ def test_rules_made_in_the_browser_fire(errata_server, page, screenshot, project
     row.get_by_role("button", name="Disable", exact=True).click()
     row.get_by_role("button", name="Enable", exact=True).wait_for()
     assert not AlertRule.objects.get(name="Payments from the page").enabled
+
+
+def test_a_test_notification_can_be_sent_again_without_reloading(errata_server, page, project,
+                                                                 user, webhooks):
+    only_rules(project)
+    rule = make_rule(project, "Hooks", actions=[hook(webhooks, "/again")])
+    action = rule.actions.get()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, errata_server, user.username)
+    page.goto(f"{errata_server}/acme/shop/alerts/{rule.pk}/")
+    result = f"#test-result-{action.pk}"
+    for sent in (1, 2):
+        page.get_by_role("button", name="Send a test notification").click()
+        wait_until(lambda n=sent: Notification.objects.filter(rule=rule).count() == n, 10)
+        notification = Notification.objects.filter(rule=rule).latest("pk")
+        # The status beside the button follows this notification until it is sent.
+        page.wait_for_selector(f"{result} #notification-{notification.pk}.alerts-sent")
+        assert len(webhooks.to("/again")) == sent
+    assert [r.json["test"] for r in webhooks.to("/again")] == [True, True]
+    assert not [e for e in errors if "htmx" in e.lower()], errors

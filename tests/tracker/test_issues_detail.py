@@ -162,7 +162,7 @@ def test_single_actions_from_the_detail_page(signed_in, project, org):
     issue.refresh_from_db()
     assert issue.status == "resolved"
     response = signed_in.post(actions_url, {"issue": issue.pk, "action": "delete",
-                                            "next": back})
+                                            "confirmed": "1", "next": back})
     assert response["Location"] == reverse("issues:project", args=[org.slug, project.slug])
 
 
@@ -237,3 +237,68 @@ def test_hourly_counts_older_than_two_weeks_are_left_out(signed_in, project):
     IssueHourlyCount.objects.create(issue=issue, hour=now - timedelta(days=20), count=50)
     days = signed_in.get(detail_url(issue)).context["days"]
     assert len(days) == 14 and days[-1][1] == 4 and sum(c for _, c in days) == 4
+
+
+def group_event(**extra) -> dict:
+    """What sentry-python sends for an ExceptionGroup of a ValueError (raised from a KeyError)
+    and a TypeError: flattened oldest first, linked by the mechanism's ids."""
+    def exc(type_, value, exception_id, parent_id=None, source="", **mechanism):
+        return {"type": type_, "value": value, "mechanism": {
+            "type": "chained" if parent_id is not None else "generic", "handled": True,
+            "exception_id": exception_id, **({"parent_id": parent_id} if parent_id is not None
+                                             else {}),
+            **({"source": source} if source else {}), **mechanism},
+            "stacktrace": {"frames": [frame(type_.lower(), exception_id + 10, True,
+                                            f"    raise {type_}()")]}}
+    return {
+        "platform": "python", "level": "error",
+        "exception": {"values": [
+            exc("TypeError", "order <17> has no items", 3, 0, "exceptions[1]"),
+            exc("KeyError", "'email'", 2, 1, "__cause__"),
+            exc("ValueError", "order <17> has no email", 1, 0, "exceptions[0]"),
+            exc("ExceptionGroup", "invalid order (2 sub-exceptions)", 0,
+                is_exception_group=True),
+        ]},
+        **extra,
+    }
+
+
+def test_exception_group_renders_its_members_under_it(signed_in, project):
+    send(signed_in, project, group_event())
+    page = signed_in.get(detail_url(Issue.objects.get())).content.decode()
+    body = page[page.index('id="event"'):page.index("Raw JSON")]
+    # Not a cause chain: the group first, its members listed under it, in the group's order.
+    assert "direct cause" not in body
+    assert "Exception group" in body and "exception group · 2 exceptions" in body
+    group = body.index("ExceptionGroup")
+    members = body.index('<ol class="group-members">')
+    value_error, type_error = body.index("ValueError"), body.index("TypeError")
+    assert group < members < value_error < type_error
+    # The ValueError's own cause hangs under it, not in the group.
+    key_error = body.index("KeyError")
+    assert value_error < body.index("Caused by:") < key_error < type_error
+    # Members' values are text.
+    assert "order &lt;17&gt; has no email" in body and "order &lt;17&gt; has no items" in body
+    assert "<17>" not in body
+
+
+def test_a_broken_group_tree_is_shown_as_sent(signed_in, project):
+    event = group_event()
+    event["exception"]["values"][0]["mechanism"]["parent_id"] = 99  # no such exception
+    send(signed_in, project, event)
+    page = signed_in.get(detail_url(Issue.objects.get())).content.decode()
+    body = page[page.index('id="event"'):page.index("Raw JSON")]
+    assert "group-members" not in body
+    assert body.index("TypeError") < body.index("KeyError") < body.index("ExceptionGroup")
+
+
+def test_extra_is_shown_as_additional_data(signed_in, project):
+    send(signed_in, project, python_event(extra={
+        "order": {"id": 17, "items": [IMG]}, "customer_note": XSS}))
+    page = signed_in.get(detail_url(Issue.objects.get())).content.decode()
+    body = page[page.index('id="event"'):page.index("Raw JSON")]
+    card = body[body.index("Additional data"):]
+    assert "<th>customer_note</th>" in card and "<th>order</th>" in card
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in card
+    assert "&quot;id&quot;: 17," in card and "&lt;img src=x onerror=" in card
+    assert "<script>alert" not in page and "<img src=x" not in page

@@ -202,7 +202,29 @@ def test_members_cannot_delete_but_owners_can(client, project, org):
     assert client.post(actions_url, {"issue": [issue.pk], "action": "delete"}).status_code == 403
     assert Issue.objects.filter(pk=issue.pk).exists()
     client.force_login(org.members.get(role="owner").user)
-    assert client.post(actions_url, {"issue": [issue.pk], "action": "delete"}).status_code == 303
+    assert client.post(actions_url, {"issue": [issue.pk], "action": "delete",
+                                     "confirmed": "1"}).status_code == 303
+    assert not Issue.objects.filter(pk=issue.pk).exists()
+
+
+@pytest.mark.parametrize("action", ["delete", "discard"])
+def test_without_javascript_deleting_asks_first(signed_in, project, org, action):
+    """The form posts straight to the action without JavaScript: the first post only asks,
+    and the page it answers with carries the confirmation."""
+    issue = make_issue(project, "Checkout <failed>")
+    actions_url = reverse("issues:actions", args=[org.slug])
+    back = url(project, level="error")
+    response = signed_in.post(actions_url, {"issue": [issue.pk], "action": action,
+                                            "next": back})
+    assert response.status_code == 200
+    assert Issue.objects.filter(pk=issue.pk).exists()
+    body = response.content.decode()
+    assert "Checkout &lt;failed&gt;" in body
+    assert 'name="confirmed" value="1"' in body and f'value="{action}"' in body
+    assert f'href="{back.replace("&", "&amp;")}"' in body  # Cancel goes back to the list
+    response = signed_in.post(actions_url, {"issue": [issue.pk], "action": action,
+                                            "next": back, "confirmed": "1"})
+    assert response.status_code == 303 and response["Location"] == back
     assert not Issue.objects.filter(pk=issue.pk).exists()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.urls import reverse
 
 from tracker.alerts.models import AlertRule, Notification
 from tracker.models import Handling, Issue, Level, Priority
@@ -16,15 +17,17 @@ from tracker.models import Handling, Issue, Level, Priority
 WEBHOOK_VERSION = 1
 
 
+# Links are reversed from the URL names the pages are served under, so they follow any
+# change of the URL table instead of 404ing in every notification sent since.
 def issue_url(issue: Issue) -> str:
-    project = issue.project
-    return (f"{settings.PUBLIC_URL}/{project.organization.slug}/{project.slug}"
-            f"/issues/{issue.pk}/")
+    path = reverse("issues:detail", args=[issue.project.organization.slug, issue.pk])
+    return settings.PUBLIC_URL + path
 
 
 def rules_url(rule: AlertRule) -> str:
     project = rule.project
-    return f"{settings.PUBLIC_URL}/{project.organization.slug}/{project.slug}/alerts/{rule.pk}/"
+    path = reverse("alerts:edit", args=[project.organization.slug, project.slug, rule.pk])
+    return settings.PUBLIC_URL + path
 
 
 def _iso(moment) -> str | None:

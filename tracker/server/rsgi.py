@@ -56,6 +56,8 @@ class Application:
 
 application = Application()
 
+CLIENT_CLOSED_REQUEST = 499
+
 
 async def serve_django(scope, proto) -> None:
     """One request through Django's ASGI handler: RSGI's scope and body become ASGI
@@ -78,9 +80,10 @@ async def serve_django(scope, proto) -> None:
     response_done = asyncio.Event()
     start: dict | None = None
     stream = None
+    client_gone = False
 
     async def receive() -> dict:
-        nonlocal body_done
+        nonlocal body_done, client_gone
         if not body_done:
             try:
                 return {"type": "http.request", "body": await anext(body), "more_body": True}
@@ -92,7 +95,9 @@ async def serve_django(scope, proto) -> None:
         disconnect = asyncio.ensure_future(proto.client_disconnect())
         done = asyncio.ensure_future(response_done.wait())
         try:
-            await asyncio.wait([disconnect, done], return_when=asyncio.FIRST_COMPLETED)
+            finished, _ = await asyncio.wait([disconnect, done],
+                                             return_when=asyncio.FIRST_COMPLETED)
+            client_gone = disconnect in finished
         finally:
             disconnect.cancel()
             done.cancel()
@@ -118,6 +123,11 @@ async def serve_django(scope, proto) -> None:
             response_done.set()
 
     await django_application(asgi_scope, receive, send)
+    if start is None and client_gone:
+        # The client went away (an aborted htmx request, a closed tab): Django stopped the
+        # view and answers nothing, which granian would answer, and log, as a 500. Say what
+        # happened instead: 499, "client closed request", as nginx logs it.
+        proto.response_empty(CLIENT_CLOSED_REQUEST, [])
 
 
 def _headers(start: dict) -> list[tuple[str, str]]:

@@ -58,24 +58,89 @@ def _frame(frame: dict) -> dict:
     }
 
 
+def _mechanism(value: dict) -> dict:
+    return value.get("mechanism") if isinstance(value.get("mechanism"), dict) else {}
+
+
+def _exception(value: dict) -> dict:
+    mechanism = _mechanism(value)
+    return {
+        "type": value.get("type") or "Error",
+        "value": value.get("value") or "",
+        "module": value.get("module") or "",
+        "mechanism": mechanism.get("type") or "",
+        "handled": mechanism.get("handled"),
+        "frames": _frames(value.get("stacktrace")),
+    }
+
+
+def _values(data: dict) -> list[dict]:
+    values = ((data or {}).get("exception") or {}).get("values") or []
+    return [value for value in values if isinstance(value, dict)]
+
+
 @register.simple_tag
 def exceptions(data: dict) -> list[dict]:
     """The exception chain, cause first: SDKs send values oldest first, as Sentry shows them."""
-    values = ((data or {}).get("exception") or {}).get("values") or []
-    chain = []
-    for value in values:
-        if not isinstance(value, dict):
+    return [_exception(value) for value in _values(data)]
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# How an exception that is not a member of a group relates to its parent (mechanism.source).
+_LINKS = {"__cause__": "Caused by", "cause": "Caused by",
+          "__context__": "Raised while handling"}
+
+
+@register.simple_tag
+def exception_group(data: dict) -> dict | None:
+    """An exception group as a tree: the group with its members under it, each with its own
+    members and causes (Sentry's mechanism: exception_id, parent_id, is_exception_group).
+
+    None when no exception is a group, or when the ids do not make one tree: the exceptions
+    are then shown as a chain, as they were sent.
+    """
+    values = _values(data)
+    if not any(_mechanism(v).get("is_exception_group") is True for v in values):
+        return None
+    nodes: dict[int, dict] = {}
+    parents: dict[int, int] = {}
+    # Newest first: sentry-python sends a group's members in reverse, like the whole list.
+    for value in reversed(values):
+        mechanism = _mechanism(value)
+        exception_id, parent_id = mechanism.get("exception_id"), mechanism.get("parent_id")
+        if not _is_id(exception_id) or exception_id in nodes:
+            return None
+        if parent_id is not None:
+            if not _is_id(parent_id):
+                return None
+            parents[exception_id] = parent_id
+        nodes[exception_id] = {
+            **_exception(value), "is_group": mechanism.get("is_exception_group") is True,
+            "source": str(mechanism.get("source") or ""), "members": [], "causes": [],
+        }
+    roots = [i for i in nodes if i not in parents]
+    if len(roots) != 1 or any(p not in nodes for p in parents.values()):
+        return None
+    for exception_id, node in nodes.items():
+        if exception_id not in parents:
             continue
-        mechanism = value.get("mechanism") if isinstance(value.get("mechanism"), dict) else {}
-        chain.append({
-            "type": value.get("type") or "Error",
-            "value": value.get("value") or "",
-            "module": value.get("module") or "",
-            "mechanism": mechanism.get("type") or "",
-            "handled": mechanism.get("handled"),
-            "frames": _frames(value.get("stacktrace")),
-        })
-    return chain
+        parent = nodes[parents[exception_id]]
+        link = _LINKS.get(node["source"])
+        if parent["is_group"] and link is None:
+            parent["members"].append(node)
+        else:
+            node["link"] = link or f"Linked ({node['source'] or 'no source'})"
+            parent["causes"].append(node)
+    # With one root and every parent known, an exception the root does not reach is in a cycle.
+    reached, todo = 0, [nodes[roots[0]]]
+    while todo:
+        node = todo.pop()
+        reached += 1
+        todo += node["members"] + node["causes"]
+    return nodes[roots[0]] if reached == len(nodes) else None
 
 
 @register.simple_tag

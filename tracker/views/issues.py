@@ -56,6 +56,11 @@ SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "priority": ("Priority", ("priority", "last_seen")),
 }
 STATUSES = ("unresolved", "resolved", "ignored", "all")
+# Destructive actions, and the question asked before them (also in the list's hx-confirm).
+CONFIRM = {
+    "delete": "Delete the selected issues and their events?",
+    "discard": "Delete the selected issues and discard their future events?",
+}
 IGNORE_CHOICES = {
     "forever": "Forever",
     "60": "For 1 hour",
@@ -257,6 +262,7 @@ def _render_list(request: HttpRequest, membership: Member, project: Project | No
         "org": org, "project": project, "membership": membership, "params": params,
         "issues": issues, "sorts": {k: v[0] for k, v in SORTS.items()}, "statuses": STATUSES,
         "levels": Level.labels, "handlings": Handling.values, "ignore_choices": IGNORE_CHOICES,
+        "confirm": CONFIRM,
         "next_query": params.urlencode(cursor=next_cursor, page=params.page + 1)
         if next_cursor else "",
         "first_query": params.urlencode(cursor="", page=1) if params.cursor else "",
@@ -373,6 +379,16 @@ def issue_actions(request: HttpRequest, org_slug: str) -> HttpResponse:
         messages.info(request, "Select some issues first.")
         return HttpResponseRedirect(next_url, status=303)
     action = request.POST.get("action", "")
+    if action in CONFIRM and not request.POST.get("confirmed"):
+        # Nothing is deleted on the first post: the form's buttons post here directly without
+        # JavaScript, and this page asks first (with htmx the buttons ask and send
+        # `confirmed`).
+        if not membership.can_manage:
+            raise PermissionDenied("Only owners and admins delete issues.")
+        return render(request, "issues/confirm.html", {
+            "org": membership.organization, "issues": issues, "action": action,
+            "question": CONFIRM[action], "next": next_url,
+        })
     try:
         messages.success(request, perform(action, issues, request, membership))
     except actions.ActionError as error:

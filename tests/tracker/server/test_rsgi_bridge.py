@@ -2,7 +2,8 @@
 
 The ingest URLs have their own table (tests/ingest/test_endpoints_rsgi.py); here, what the
 bridge must keep: methods, query strings, bodies that arrive in chunks, repeated response
-headers (cookies), streamed responses, and a disconnect for Django once the answer is out.
+headers (cookies), streamed responses, a disconnect for Django once the answer is out, and
+an answer that is not a 500 when the client went away first.
 """
 
 import re
@@ -96,3 +97,34 @@ def test_streamed_response(monkeypatch):
 
     protocol = _serve(monkeypatch, app)
     assert protocol.streamed and protocol.body == b"one two three"
+
+
+class GoneProtocol(Protocol):
+    """A client that closed the connection right after its request (an aborted htmx
+    request, say)."""
+
+    async def client_disconnect(self) -> None:
+        return None
+
+
+def test_a_client_that_went_away_is_answered_499_not_500(monkeypatch):
+    async def app(scope, receive, send):
+        # What Django does: read the body, hear the disconnect, cancel the view, send nothing.
+        while (await receive())["more_body"]:
+            pass
+        assert await receive() == {"type": "http.disconnect"}
+
+    monkeypatch.setattr(rsgi, "django_application", app)
+    protocol = GoneProtocol(b"")
+    run(rsgi.serve_django(Scope("GET", "/acme/issues/", "level=error",
+                                [("host", "testserver")]), protocol))
+    # Otherwise granian answers (and logs) a response the application did not make: a 500.
+    assert protocol.status == 499 and protocol.body == b""
+
+
+def test_django_s_handler_with_a_client_that_went_away():
+    protocol = GoneProtocol(b"")
+    run(rsgi.serve_django(Scope("GET", "/login/", "", [("host", "testserver")]), protocol))
+    # Django cancels the page when it hears the disconnect, or it was done first: either way
+    # the bridge has answered, and not with a 500.
+    assert protocol.status in (200, 499)
