@@ -21,7 +21,7 @@ from ingest import quotas
 from ingest.inbox.row import Row
 from ingest.keys import KeyInfo
 from ingest.models import InboxItem
-from ingest.protocol import nul
+from ingest.protocol import storable
 from ingest.protocol.categories import DROPPED_CATEGORIES, DataCategory, is_kept, item_quantities
 from ingest.protocol.envelope import Envelope, Item
 from ingest.protocol.errors import BadRequest, WouldBlock
@@ -141,7 +141,7 @@ def plan_envelope(
         ]
     if items.outcomes:
         meta["outcomes"] = items.outcomes
-    meta = nul.strip(meta)  # client strings go into a JSON column
+    meta = storable.clean(meta)  # client strings go into a JSON column
     item = Row(
         project_id=info.project_id,
         key_id=info.key_id,

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.utils import timezone
 
 from ingest import keys
@@ -100,25 +99,16 @@ def handle(request: Request) -> Answer:
             keep.inline()
             stage(keep)
             row.store(keep.item)
-    except (DatabaseError, StagingFailed):
-        logger.exception("could not store an envelope")
-        answer = unavailable()
+    except Exception:
+        answer = failed()
     return with_cors(answer, request)
 
 
-class StagingFailed(Exception):
-    pass
-
-
 def stage(keep: Keep) -> None:
-    """Write the attachments too large for the inbox row to the file store; its failures
-    (S3 away) answer 503."""
-    if not keep.attachments:
-        return
-    try:
+    """Write the attachments too large for the inbox row to the file store; if that fails
+    (S3 away), the request is answered 503 as any failure to store is (`failed`)."""
+    if keep.attachments:
         keep.stage()
-    except Exception as e:
-        raise StagingFailed(str(e)) from e
 
 
 def plan(request: Request, *, io: bool) -> tuple[Answer, Keep | None]:
@@ -143,6 +133,15 @@ def unavailable() -> Answer:
     answer = error(IngestError("could not store the envelope, try again later", status=503))
     answer.headers["Retry-After"] = "10"
     return answer
+
+
+def failed() -> Answer:
+    """The answer when handling a request raised (call it in the `except` block): nothing was
+    stored, whether the database, the file store or Redis was away or we have a bug. Bad
+    input is refused with a 4xx long before this; so the request itself is not at fault, and
+    a 503 says to send it again later where a 500 would not."""
+    logger.exception("could not handle an ingest request")
+    return unavailable()
 
 
 def error(e: IngestError) -> Answer:
@@ -225,10 +224,18 @@ def _lookup(lookup, public_key: str, project_id: int | None) -> KeyInfo:
     return info
 
 
+def declared_length(content_length: str | None) -> int | None:
+    """The Content-Length header as a number, or None when absent or not a plain number
+    (isdigit alone would let through digits int() refuses, such as "²")."""
+    if content_length and content_length.isascii() and content_length.isdigit():
+        return int(content_length)
+    return None
+
+
 def _read_body(request: Request, max_decompressed: int, too_large_reason: str) -> bytes:
     max_compressed = settings.ERRATA["MAX_REQUEST_SIZE"]
-    declared = request.content_length
-    if declared and declared.isdigit() and int(declared) > max_compressed:
+    declared = declared_length(request.content_length)
+    if declared is not None and declared > max_compressed:
         raise PayloadTooLarge(
             f"request body of {declared} bytes is over the {max_compressed} byte limit",
             outcome_reason="too_large",
@@ -239,6 +246,7 @@ def _read_body(request: Request, max_decompressed: int, too_large_reason: str) -
         max_compressed=max_compressed,
         max_decompressed=max_decompressed,
         too_large_reason=too_large_reason,
+        content_length=declared,
     )
 
 

@@ -4,17 +4,25 @@ The verdict for a public key (everything ingest needs: ids, active flags, limits
 origins) is kept in the shared cache and dropped whenever a key, its project or its
 organization changes (see `ingest.signals`). A 2-second per-process memo in front of it
 saves the cache round trip under load; that is the longest a change can take to apply.
+
+The cache is a shortcut, never a dependency: when it fails (Redis down) a lookup goes to the
+database, and when that fails too a memo of any age keeps answering, so ingest goes on
+accepting events for the keys it has seen.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 
 from ingest.protocol.errors import WouldBlock
 from tracker.models import ProjectKey
+
+logger = logging.getLogger(__name__)
 
 CACHE_TTL = 300
 LOCAL_TTL = 2.0
@@ -60,10 +68,18 @@ def get_key(public_key: str) -> KeyInfo | None:
     memo = _local.get(public_key)
     if memo is not None and memo[0] > now:
         return memo[1]
-    found = cache.get(cache_key(public_key))
+    found = _cache_get(public_key)
     if found is None:
-        found = _load(public_key) or _MISSING
-        cache.set(cache_key(public_key), found, CACHE_TTL)
+        try:
+            found = _load(public_key) or _MISSING
+        except Exception:
+            if memo is None:
+                raise
+            # Cache and database both away: the last verdict we had beats refusing the event.
+            logger.warning("could not look up DSN key %s; using the verdict of %.0f s ago",
+                           public_key, now - memo[0] + LOCAL_TTL, exc_info=True)
+            return memo[1]
+        _cache_set(public_key, found)
     info = None if found == _MISSING else found
     if len(_local) > 10_000:  # bounded: random keys from a scanner must not grow memory
         _local.clear()
@@ -96,9 +112,32 @@ def get_key_by_id(key_id: int) -> KeyInfo | None:
 
 def forget(public_keys) -> None:
     keys = list(public_keys)
-    cache.delete_many([cache_key(k) for k in keys])
+    try:
+        cache.delete_many([cache_key(k) for k in keys])
+    except Exception:
+        # Saving a key or project must not fail over the cache; a verdict left in it
+        # expires within CACHE_TTL.
+        logger.warning("could not drop cached DSN keys", exc_info=True)
     for k in keys:
         _local.pop(k, None)
+
+
+def _cache_get(public_key: str) -> Any:
+    """The cached verdict (a KeyInfo or _MISSING), or None if not cached or the cache fails:
+    then the database answers."""
+    try:
+        return cache.get(cache_key(public_key))
+    except Exception:
+        logger.warning("cache unavailable; looking DSN key %s up in the database", public_key,
+                       exc_info=True)
+        return None
+
+
+def _cache_set(public_key: str, found: KeyInfo | str) -> None:
+    try:
+        cache.set(cache_key(public_key), found, CACHE_TTL)
+    except Exception:
+        logger.warning("cache unavailable; DSN key %s not cached", public_key, exc_info=True)
 
 
 def _load(public_key: str) -> KeyInfo | None:

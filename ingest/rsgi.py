@@ -16,9 +16,7 @@ import functools
 import logging
 import re
 
-import psycopg
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import QueryDict
 
 from ingest import endpoint, keys, threads, urls
@@ -48,24 +46,23 @@ def route(path: str) -> tuple[str, str | None] | None:
 
 
 async def serve(scope, proto, kind: str, project_id: str | None) -> None:
-    headers = endpoint.Headers(scope.headers.items())
-    declared = headers.get("Content-Length")
-    chunks = await _read_body(proto, declared)
-    request = endpoint.Request(
-        method=scope.method,
-        kind=kind,
-        raw_project_id=project_id,
-        headers=headers,
-        query=QueryDict(scope.query_string) if scope.query_string else _NO_QUERY,
-        remote_addr=split_address(scope.client)[0],
-        content_length=declared,
-        body=lambda: iter(chunks),
-    )
     try:
+        headers = endpoint.Headers(scope.headers.items())
+        declared = headers.get("Content-Length")
+        chunks = await _read_body(proto, declared)
+        request = endpoint.Request(
+            method=scope.method,
+            kind=kind,
+            raw_project_id=project_id,
+            headers=headers,
+            query=QueryDict(scope.query_string) if scope.query_string else _NO_QUERY,
+            remote_addr=split_address(scope.client)[0],
+            content_length=declared,
+            body=lambda: iter(chunks),
+        )
         answer = await _answer(request)
-    except Exception:
-        logger.exception("ingest request failed")
-        answer = endpoint.Answer(500, b'{"detail":"internal error"}')
+    except Exception:  # reading the body failed (the client went away, say)
+        answer = endpoint.failed()
     proto.response_bytes(
         answer.status,
         [("content-type", answer.content_type), *answer.headers.items()],
@@ -99,9 +96,8 @@ async def _answer(request: endpoint.Request) -> endpoint.Answer:
             if keep.attachments:  # too large for the row: to the file store first
                 await threads.run(endpoint.stage, keep)
             await inbox_writer.store(keep.item)
-    except (DatabaseError, psycopg.Error, endpoint.StagingFailed):
-        logger.exception("could not store an envelope")
-        answer = endpoint.unavailable()
+    except Exception:
+        answer = endpoint.failed()
     return endpoint.with_cors(answer, request)
 
 
@@ -129,7 +125,8 @@ async def _read_body(proto, declared: str | None) -> list[bytes]:
     """The body's chunks, reading at most one chunk past the request size limit:
     decode_body then refuses it with the same 413 as on the sync path."""
     limit = settings.ERRATA["MAX_REQUEST_SIZE"]
-    if declared and declared.isdigit() and int(declared) > limit:
+    length = endpoint.declared_length(declared)
+    if length is not None and length > limit:
         return []  # refused on the declared length alone, unread
     chunks: list[bytes] = []
     size = 0

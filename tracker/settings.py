@@ -115,6 +115,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
+            # As for tracker.redis_client: ingest looks DSN keys up here, and a Redis that
+            # stopped answering must send it to the database quickly, not stall it.
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
     }
 else:

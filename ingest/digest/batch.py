@@ -9,8 +9,10 @@ A batch goes through these steps, each over all of its events at once:
      counts, tags and users, regressions, discarded hashes, sessions and feedback, outcomes,
      and delete the digested inbox rows;
   5. after commit: refunds, attachments, alert evaluation.
-If a batch fails as a whole, its rows are retried one by one so that one bad event cannot
-hold back the others; an event that keeps failing is kept in the inbox with its error.
+An event that cannot be prepared fails alone: the batch goes on without it. If a batch fails
+as a whole, its rows are retried one by one so that one bad event cannot hold back the
+others; an event that keeps failing is kept in the inbox with its error. Before each step the
+batch renews its lease on its rows (`claim.renew`), so no other worker takes them meanwhile.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def digest_batch(batch_size: int = BATCH_SIZE) -> int:
             _failed(items[0])
         else:
             logger.exception("batch of %d failed; digesting its items one by one", len(items))
-            for item in items:
+            for index, item in enumerate(items):
+                claim.renew(items[index:])  # the rows still waiting their turn, too
                 try:
                     _digest([item])
                 except Exception:
@@ -71,6 +74,8 @@ def digest_batch(batch_size: int = BATCH_SIZE) -> int:
 
 
 def _failed(item: InboxItem) -> None:
+    """Called while handling the exception that failed the item: it keeps its row, and its
+    lease until it is tried again; after MAX_ATTEMPTS it is kept for an operator."""
     logger.exception("could not digest inbox item %s (attempt %s)", item.pk, item.attempts)
     if item.attempts >= claim.MAX_ATTEMPTS:
         claim.give_up(item, traceback.format_exc())
@@ -82,21 +87,31 @@ def _digest(items: list[InboxItem]) -> None:
     )
     outcomes: list[OutcomeRecord] = []
     prepared: list[Prepared] = []
+    failed: set[int] = set()
     for item in items:
         project = projects.get(item.project_id)
         if project is None or item.kind != InboxItem.Kind.EVENT:
             continue
+        claim.renew(items)
         try:
             prepared.append(prepare(item, project))
         except InvalidEvent as e:
             outcomes.append(_outcome(item, project, OutcomeKind.INVALID, e.reason, 1))
+        except Exception:
+            # Input normalization did not foresee, or a bug: only this event waits (its
+            # row stays, to be tried again), the rest of the batch goes on.
+            _failed(item)
+            failed.add(item.pk)
 
+    claim.renew(items)
     fresh, duplicates = _split_duplicates(prepared)
     _link_releases(fresh)
+    claim.renew(items)
     assign.assign_all(fresh)
     stored = [p for p in fresh if p.issue_id is not None]
     discarded = [p for p in fresh if p.discarded_id is not None]
 
+    claim.renew(items)
     with transaction.atomic():
         inserted = store.insert_events(stored)
         store.update_issues(inserted)
@@ -106,14 +121,14 @@ def _digest(items: list[InboxItem]) -> None:
         outcomes += _discard(discarded)
         for item in items:
             project = projects.get(item.project_id)
-            if project is not None:
+            if project is not None and item.pk not in failed:
                 outcomes += side_items.digest_side_items(item, project.organization_id)
         outcomes += [
             _outcome(p.item, p.project, OutcomeKind.ACCEPTED, "", 1) for p in inserted
         ]
         record_outcomes(outcomes)
         with_attachments = [p for p in [*inserted, *duplicates] if p.item.attachments]
-        waiting = {p.item.pk for p in with_attachments}
+        waiting = failed | {p.item.pk for p in with_attachments}
         InboxItem.objects.filter(pk__in=[i.pk for i in items if i.pk not in waiting]).delete()
 
     _after_discard(discarded)
@@ -238,7 +253,9 @@ def _after_discard(events: list[Prepared]) -> None:
 def _save_attachments(events: list[Prepared]) -> None:
     """Attachments of the batch's stored events, in one transaction with their outcomes and
     the deletion of their inbox rows; then refunds and the removal of rejected files."""
+    held = [p.item for p in events]
     for p in events:
+        claim.renew(held)  # writing to the file store may take a while
         p.attachments = materialize(p.item, p.attachments)
     already = saved_keys([a for p in events for a in p.attachments])
     crash_reports = CrashReportAllowance()

@@ -12,8 +12,9 @@ from typing import Any
 import grouping
 from ingest.digest import severity
 from ingest.digest.normalize.event import InvalidEvent, normalize_event
+from ingest.digest.normalize.meta import Notes
 from ingest.models import InboxItem
-from ingest.protocol import nul
+from ingest.protocol import storable
 from tracker import fastjson
 from tracker.models import Level, Project
 
@@ -53,14 +54,17 @@ def prepare(item: InboxItem, project: Project) -> Prepared:
         data = fastjson.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidEvent("invalid_json", "stored event is not JSON") from None
-    if nul.may_contain(raw):
-        data = nul.strip(data)
+    notes = Notes()
+    if storable.may_contain(raw):
+        data = storable.clean(data, notes.changed)
+    if storable.may_nest_too_deep(raw):
+        data = storable.limit_depth(data, notes.changed)
     meta = item.meta or {}
     event = normalize_event(
         data, received=item.received,
         envelope_event_id=item.event_id.hex if item.event_id else None,
         sent_at=_datetime(meta.get("sent_at")), client_ip=meta.get("client_ip"),
-        raw_size=len(raw),
+        raw_size=len(raw), notes=notes,
     )
     tags = event.get("tags") or []
     is_sample = ["sample_event", "yes"] in tags

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from ingest.models import InboxItem
-from ingest.protocol import nul
+from ingest.protocol import storable
 from ingest.protocol.categories import DataCategory
 from ingest.protocol.client_reports import parse_client_report
 from ingest.protocol.envelope import normalize_event_id
@@ -66,7 +66,7 @@ def _json(raw: str) -> Any:
         value = json.loads(raw)
     except (ValueError, RecursionError):
         return None
-    return nul.strip(value) if nul.may_contain(raw) else value
+    return storable.clean(value) if storable.may_contain(raw) else value
 
 
 def _hour(value: Any, fallback: datetime) -> datetime:

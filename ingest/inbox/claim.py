@@ -1,8 +1,9 @@
-"""Claiming inbox rows for a digest worker: leases, and giving up on a row."""
+"""Claiming inbox rows for a digest worker: leases, renewing them, and giving up on a row."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -11,7 +12,12 @@ from django.utils import timezone
 from ingest.models import InboxItem
 from tracker import sql
 
-LEASE = timedelta(seconds=120)
+logger = logging.getLogger(__name__)
+
+# Short, so that the rows of a killed worker (or of a batch a database blip broke) are taken
+# up again within half a minute; a batch that runs longer keeps its rows by renewing the lease
+# as it goes (`renew`).
+LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 
 
@@ -63,6 +69,33 @@ def _claim_postgresql(now, until, batch_size: int) -> list[InboxItem]:
     return items
 
 
+def renew(items: list[InboxItem]) -> None:
+    """The heartbeat of a running batch: extend the lease on its rows once half of it is
+    gone. The batch calls it before each step, so a healthy batch keeps its rows however
+    long it runs, and it costs nothing while the lease is young (most batches take well
+    under a second).
+
+    Only rows still leased to this batch are extended: their `claimed_until` is still the
+    value this batch set. A row whose lease ran out and that another worker claimed has a
+    later one, and stays that worker's (digesting it twice is harmless, just wasted).
+    """
+    now = timezone.now()
+    by_lease: dict[datetime, list[InboxItem]] = {}
+    for item in items:
+        if item.claimed_until is not None and item.claimed_until - now < LEASE / 2:
+            by_lease.setdefault(item.claimed_until, []).append(item)
+    until = now + LEASE
+    for held, group in by_lease.items():
+        renewed = InboxItem.objects.filter(
+            id__in=[item.pk for item in group], claimed_until=held
+        ).update(claimed_until=until)
+        if renewed < len(group):
+            logger.warning("%d inbox rows were claimed by another worker while this batch ran "
+                           "(it was paused past its lease)", len(group) - renewed)
+        for item in group:
+            item.claimed_until = until
+
+
 def attachment_data(item: InboxItem) -> bytes:
     """The inline attachment bytes of a claimed row, read on their own: a plain query, where
     loading the deferred field through the ORM costs several times the CPU per row."""
@@ -84,3 +117,4 @@ def has_pending() -> bool:
 def give_up(item: InboxItem, error: str) -> None:
     """Record why an item failed; after MAX_ATTEMPTS it stays, unclaimed, for an operator."""
     InboxItem.objects.filter(pk=item.pk).update(error=error[:4000], claimed_until=None)
+    item.claimed_until = None  # no longer leased: renewing must leave it alone

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ingest.protocol import nul
+from ingest.protocol import storable
 from ingest.protocol.categories import DataCategory
 from ingest.protocol.outcomes import OutcomeKind
 
@@ -51,7 +51,7 @@ def parse_client_report(
     if len(payload) > MAX_CLIENT_REPORT_SIZE:
         return []
     try:
-        report = nul.strip(json.loads(payload))
+        report = storable.clean(json.loads(payload))
     except (ValueError, RecursionError):
         return []
     if not isinstance(report, dict):

@@ -60,15 +60,17 @@ def decode_body(
     max_compressed: int,
     max_decompressed: int,
     too_large_reason: str = "too_large:envelope",
+    content_length: int | None = None,
 ) -> bytes:
     """Read and decode a request body.
 
     `max_compressed` counts bytes as they arrive on the wire (for an unencoded body those are
     also the decoded bytes, so both limits apply). Raises 413 over either limit and 400 for
-    corrupt data or an unknown encoding.
+    corrupt data, an unknown encoding, or a body that ends before its declared
+    `content_length`.
     """
     encodings = parse_content_encoding(content_encoding)
-    stream: _Stream = _count_wire_bytes(chunks, max_compressed, too_large_reason)
+    stream: _Stream = _count_wire_bytes(chunks, max_compressed, too_large_reason, content_length)
     for encoding in reversed(encodings):  # the last encoding listed was applied last
         stream = _guard(encoding, _DECODERS[encoding](stream))
         # Intermediate layers are bounded too: 10 GB of empty gzip members decode to nothing
@@ -117,7 +119,9 @@ def parse_content_encoding(value: str | None) -> list[str]:
     return encodings
 
 
-def _count_wire_bytes(chunks: Iterable[bytes], limit: int, reason: str) -> _Stream:
+def _count_wire_bytes(
+    chunks: Iterable[bytes], limit: int, reason: str, expected: int | None
+) -> _Stream:
     total = 0
     for chunk in chunks:
         if not chunk:
@@ -128,6 +132,14 @@ def _count_wire_bytes(chunks: Iterable[bytes], limit: int, reason: str) -> _Stre
                 f"request body is larger than {limit} bytes", outcome_reason=reason
             )
         yield chunk
+    if expected is not None and total < expected:
+        # The client went away (or a proxy gave up) mid-body: what arrived may still parse,
+        # an envelope whose last attachment is cut short, say, and must not be stored as if
+        # it were whole.
+        raise BadRequest(
+            f"request body ended after {total} of the {expected} bytes its Content-Length "
+            "declares", outcome_reason="payload",
+        )
 
 
 def _limit(stream: _Stream, limit: int, reason: str) -> _Stream:

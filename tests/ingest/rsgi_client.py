@@ -155,7 +155,9 @@ class RsgiClient:
 
         body = data.encode() if isinstance(data, str) else data
         url = urlsplit(path)
-        headers = [("host", "testserver"), ("content-length", str(len(body)))]
+        # CONTENT_LENGTH overrides the real length, as in Django's test client.
+        length = extra.pop("CONTENT_LENGTH", str(len(body)))
+        headers = [("host", "testserver"), ("content-length", length)]
         if content_type:
             headers.append(("content-type", content_type))
         for name, value in extra.items():

@@ -1,13 +1,17 @@
 """Every status code and message of the ingest endpoints (docs/protocol.md §2-§8, §10.3, §11)."""
 
 import gzip
+import io
 import json
+import time
 import zlib
 
 import brotli
 import pytest
 import zstandard
+from django.db import OperationalError
 
+from ingest import keys
 from ingest.models import InboxItem
 from tests.factories import make_project
 from tests.ingest.helpers import envelope, event_envelope, exception_event, post
@@ -265,3 +269,65 @@ def test_broken_json_in_store_is_a_400(client, project, key):
                            content_type="application/json")
     assert response.status_code == 400
     assert json.loads(response.content)["detail"]
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400(client, project):
+    """The client went away mid-upload: an attachment without a length header runs to the end
+    of the body, so the cut envelope still parses. It must not be stored as if whole."""
+    whole = (event_envelope(exception_event())
+             + b'{"type":"attachment","filename":"log.txt"}\n' + b"x" * 5000)
+    cut = whole[:-1000]
+    # Django's test client would refuse to read past the end of its own body: a plain stream
+    # ends early, as a WSGI server's does when the client has gone. (The RSGI client ignores
+    # it and sends the cut body with the declared length.)
+    response = post(client, project, cut, CONTENT_LENGTH=str(len(whole)),
+                    **{"wsgi.input": io.BytesIO(cut)})
+    assert response.status_code == 400
+    assert f"ended after {len(cut)} of the {len(whole)} bytes" in response.json()["detail"]
+    assert not InboxItem.objects.exists()
+    assert Outcome.objects.filter(outcome=OutcomeKind.INVALID, reason="payload").exists()
+
+
+BROKEN_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                            "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens there
+
+
+def test_a_failing_cache_is_a_cache_miss(client, project, settings):
+    settings.CACHES = BROKEN_CACHE  # Redis is down: the database knows the key
+    assert post(client, project, EVENT).status_code == 200
+    assert InboxItem.objects.count() == 1
+
+
+def test_saving_a_project_does_not_fail_over_the_cache(project, settings):
+    settings.CACHES = BROKEN_CACHE
+    project.save()  # drops its keys' cached verdicts: the cache being down must not stop it
+
+
+def test_a_stale_key_verdict_answers_when_cache_and_database_fail(client, project, settings,
+                                                                   monkeypatch):
+    assert post(client, project, EVENT).status_code == 200  # the verdict is memoized
+    public_key = project.keys.get().public_key
+    _, info = keys._local[public_key]
+    keys._local[public_key] = (time.monotonic() - keys.STALE_TTL - 1, info)  # long stale
+    settings.CACHES = BROKEN_CACHE
+
+    def database_down(public_key):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(keys, "_load", database_down)
+    response = post(client, project, event_envelope(exception_event()))
+    assert response.status_code == 200, response.content
+    assert InboxItem.objects.count() == 2
+
+
+def test_an_unexpected_error_is_a_503_never_a_500(client, project, monkeypatch):
+    def bug(public_key):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(keys, "_load", bug)
+    response = post(client, project, EVENT)
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert "try again later" in response.json()["detail"]
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert not InboxItem.objects.exists()

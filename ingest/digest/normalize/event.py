@@ -100,6 +100,7 @@ def normalize_event(
     client_ip: str | None = None,
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES,
     raw_size: int | None = None,
+    notes: Notes | None = None,
 ) -> dict[str, Any]:
     """Normalize a JSON-decoded event payload and return it.
 
@@ -108,12 +109,13 @@ def normalize_event(
     `raw_size` is the byte size of the JSON `data` was parsed from; when given, the final
     serialization that measures the event is skipped if the size is clearly under
     `max_json_bytes`. Raises `InvalidEvent` when an `exception` was sent but none of its values
-    has a type or value and there is no message either.
+    has a type or value and there is no message either. `notes` may hold annotations made
+    before normalizing (when the payload's strings were made storable).
     """
     if not isinstance(data, dict):
         raise InvalidEvent("invalid_payload", "the event payload must be a JSON object")
     event = data
-    notes = Notes()
+    notes = notes if notes is not None else Notes()
     _remove_foreign_keys(event, notes)
     is_transaction = event.get("type") == "transaction"
     event["event_id"] = _event_id(event.get("event_id"), envelope_event_id, notes)

@@ -23,11 +23,12 @@ Path = tuple[str | int, ...]
 class Notes:
     """Collects the errors and `_meta` annotations produced while normalizing one event."""
 
-    __slots__ = ("error_count", "errors", "meta")
+    __slots__ = ("change_count", "error_count", "errors", "meta")
 
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
+        self.change_count = 0
         self.meta: dict[str, Any] = {}
 
     def error(self, kind: str, name: str, value: Any = None, **extra: Any) -> None:
@@ -39,10 +40,21 @@ class Notes:
 
     def original_length(self, path: Path, length: int) -> None:
         """Annotate the node at `path` with the length it had before we cut it."""
+        self._annotation(path)["len"] = length
+
+    def changed(self, path: Path, rules: list[str]) -> None:
+        """Annotate the string at `path` as rewritten by `rules` (`ingest.protocol.storable`
+        names them), as Sentry's remarks: `{"rem": [[rule, "s"]]}`, "s" for substituted."""
+        self.change_count += 1
+        if self.change_count > MAX_ERRORS:  # as for errors: a few show what happened
+            return
+        self._annotation(path).setdefault("rem", []).extend([rule, "s"] for rule in rules)
+
+    def _annotation(self, path: Path) -> dict[str, Any]:
         node = self.meta
         for part in path:
             node = node.setdefault(str(part), {})
-        node.setdefault("", {})["len"] = length
+        return node.setdefault("", {})
 
     def trim(self, text: str, limit: int, path: Path) -> str:
         """Cut `text` to `limit` characters (ellipsis included) and annotate the original length."""

@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from ingest import accept, keys, quotas
+from ingest.digest import batch
+from ingest.inbox import claim
 from ingest.models import InboxItem
+from ingest.protocol import storable
 from ingest.protocol.categories import DataCategory
 from tests.factories import make_project
 from tests.ingest.helpers import digest_all, envelope, event_envelope, exception_event, post
@@ -331,3 +335,110 @@ def test_nul_characters_are_removed_not_fatal(client, project):
     assert outcomes(OutcomeKind.CLIENT_DISCARD, "samplerate") == [(DataCategory.ERROR, 2)]
     assert UserReport.objects.get().name == "Ann"
     assert not InboxItem.objects.exists()
+
+
+def test_lone_surrogates_are_replaced_not_fatal(client, project):
+    """JavaScript cuts strings in UTF-16 units, so half an emoji ("\\ud83d") reaches us now and
+    then: neither PostgreSQL nor SQLite can store it. The event is kept, with U+FFFD in its
+    place and a `_meta` remark where it was (nor may it cost the envelope's other items)."""
+    event_id = uuid.uuid4().hex
+    body = envelope(
+        ({"type": "event"}, {"event_id": event_id, "platform": "javascript",
+                             "exception": {"values": [{"type": "TypeError",
+                                                       "value": "cut \ud83d"}]},
+                             "extra": {"k\udc00": "v", "w": "x\ud83d"}, "tags": {"t": "a\ud83db"},
+                             "user": {"id": "u\ude00"}, "message": "\ud83d\ude00 whole"}),
+        ({"type": "client_report"},
+         {"discarded_events": [{"reason": "sample\ud83drate", "category": "error",
+                                "quantity": 2}]}),
+        ({"type": "user_report"}, {"event_id": event_id, "name": "Ann\ud83d",
+                                   "comments": "bro\ud83dke"}),
+        headers={"event_id": event_id, "sdk": {"name": "sentry.javascript\ud83d",
+                                               "version": "1"}},
+    )
+    assert b"\\ud83d" in body  # escaped in the JSON, as JSON.stringify writes it
+    assert post(client, project, body).status_code == 200
+    digest_all()
+    stored = Event.objects.get(event_id=event_id)
+    assert "cut \ufffd" in stored.issue.title
+    assert stored.data["extra"] == {"k\ufffd": "v", "w": "x\ufffd"}
+    assert stored.data["user"]["id"] == "u\ufffd"
+    assert ["t", "a\ufffdb"] in stored.data["tags"]
+    assert stored.data["logentry"]["formatted"] == "\U0001f600 whole"  # a valid pair stays
+    remark = {"": {"rem": [["surrogate", "s"]]}}
+    assert stored.data["_meta"]["exception"]["values"]["0"]["value"] == remark
+    assert stored.data["_meta"]["extra"] == {"k\ufffd": remark, "w": remark}
+    assert IssueTag.objects.filter(key="t", value="a\ufffdb").exists()
+    assert outcomes(OutcomeKind.CLIENT_DISCARD, "sample\ufffdrate") == [(DataCategory.ERROR, 2)]
+    assert UserReport.objects.get().comments == "bro\ufffdke"
+    assert not InboxItem.objects.exists()
+
+
+def nested(depth: int, leaf):
+    value = leaf
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def test_deeply_nested_strings_are_cleaned_too(client, project):
+    """The cleaning walks without recursion: 500 levels deep must not cost the event,
+    wherever the deep part is (a data bag, or a part passed through as sent)."""
+    event = exception_event(extra={"deep": nested(500, "a\u0000b")},
+                            debug_meta={"images": [nested(500, "c\ud83d")]})
+    send(client, project, event)
+    stored = Event.objects.get()
+    assert stored.issue_id is not None
+    text = json.dumps(stored.data)
+    assert "\\u0000" not in text and "\\ud83d" not in text
+    assert '"c\\ufffd"' in text
+    assert not InboxItem.objects.exists()
+
+
+def test_nesting_too_deep_to_write_back_is_cut(client, project):
+    """orjson reads 1024 levels, so ingest accepts them, but the standard library cannot
+    write as many back: what is nested deeper than MAX_DEPTH is replaced, with a remark."""
+    event_id = uuid.uuid4().hex
+    payload = json.dumps(exception_event(event_id=event_id, debug_meta={"images": "DEEP"}))
+    payload = payload.replace('"DEEP"', "[" * 1000 + '"x"' + "]" * 1000)
+    response = post(client, project, envelope(({"type": "event"}, payload.encode())))
+    assert response.status_code == 200
+    digest_all()
+    stored = Event.objects.get(event_id=event_id)
+    node, depth = stored.data["debug_meta"]["images"], 3
+    while isinstance(node, list):
+        node, depth = node[0], depth + 1
+    assert node == storable.TOO_DEEP
+    assert depth == storable.MAX_DEPTH + 1
+    assert not InboxItem.objects.exists()
+
+
+def test_an_event_failing_to_prepare_fails_alone(client, project, monkeypatch):
+    """What normalization did not foresee costs that one event a retry, not its batch: the
+    others are stored in the same pass; it waits in the inbox, and once it has failed
+    MAX_ATTEMPTS times it is kept there with its error, for an operator."""
+    for value in ("fine", "poison", "also fine"):
+        post(client, project, event_envelope(exception_event(value=value)))
+    real_prepare = batch.prepare
+    calls = []
+
+    def prepare(item, project):
+        calls.append(item.pk)
+        if b"poison" in bytes(item.payload):
+            raise RuntimeError("unforeseen")
+        return real_prepare(item, project)
+
+    monkeypatch.setattr(batch, "prepare", prepare)
+    assert batch.digest_batch() == 3
+    assert len(calls) == 3  # no second pass, one by one
+    assert Event.objects.count() == 2
+    poisoned = InboxItem.objects.get()
+    assert poisoned.attempts == 1 and not poisoned.error
+    for _ in range(claim.MAX_ATTEMPTS - 1):
+        InboxItem.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+        assert batch.digest_batch() == 1
+    poisoned.refresh_from_db()
+    assert poisoned.attempts == claim.MAX_ATTEMPTS
+    assert "unforeseen" in poisoned.error
+    assert batch.digest_batch() == 0  # never claimed again, never dropped
+    assert Event.objects.count() == 2

@@ -210,6 +210,21 @@ def test_identity_body_is_bound_by_both_limits():
     assert caught.value.status == 413
 
 
+@pytest.mark.parametrize("encoding", [None, "gzip", "deflate", "br", "zstd"])
+def test_a_body_shorter_than_its_content_length_is_400(encoding):
+    """The client went away mid-body: what arrived may even decode, but it is not the body."""
+    body = COMPRESSORS[encoding](SAMPLE) if encoding else SAMPLE
+    whole = decode_body(split(body, 100), encoding, max_compressed=BIG, max_decompressed=BIG,
+                        content_length=len(body))
+    assert whole == SAMPLE
+    with pytest.raises(IngestError) as caught:
+        decode_body(split(body[:-10], 100), encoding, max_compressed=BIG, max_decompressed=BIG,
+                    content_length=len(body))
+    assert caught.value.status == 400
+    assert f"{len(body) - 10} of the {len(body)} bytes" in caught.value.detail
+    assert caught.value.outcome_reason == "payload"
+
+
 # --- compression bombs: 1 GiB of zeros, built without ever holding 1 GiB ------------------
 
 
