@@ -2,7 +2,7 @@
 
 The event table is the one that grows: rows are narrow (the payload is one JSON column, the
 filterable fields are denormalized strings, no per-row joins), and every index starts with a
-column retention can range over. docs/decisions/0002-event-table.md has the partitioning path.
+column retention can range over. docs/decisions/2026-11-21-event-table.md has the partitioning path.
 """
 
 from __future__ import annotations
