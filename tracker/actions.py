@@ -403,11 +403,29 @@ def _unignore(issue: Issue, events: list[NewEvent]) -> StateChange | None:
 def delete(issues: Iterable[Issue], user) -> int:
     """Delete issues, their merged issues and their events. Their hashes go too, so new
     events with those hashes start a new issue. The activity goes with the issue, so the
-    deletion is logged instead."""
+    deletion is logged instead. Attachment files go once this commits
+    (tracker.attachment_files)."""
     ids = _with_merged(_ids(issues))
     logger.info("user %s deleted issues %s", getattr(user, "pk", None), ids)
     deleted, _ = Issue.objects.filter(pk__in=ids).delete()
     return len(ids) if deleted else 0
+
+
+def delete_expired(issue_ids: list[int], cutoff: datetime) -> int:
+    """Retention: delete the issues whose last event is older than `cutoff`; return how many.
+
+    Checked again under the rows' locks (in id order, as the digest takes them), so an issue
+    an event reached meanwhile is kept. Every event of such an issue is older than the
+    cutoff, including those of issues merged into it (merging keeps the latest last_seen).
+    """
+    with transaction.atomic():
+        expired = list(
+            Issue.objects.select_for_update().filter(pk__in=issue_ids, last_seen__lt=cutoff)
+            .order_by("pk").values_list("pk", flat=True)
+        )
+        if expired:
+            Issue.objects.filter(pk__in=expired).delete()
+    return len(expired)
 
 
 def delete_and_discard(issues: Iterable[Issue], user) -> list:

@@ -1,8 +1,9 @@
 """Issue counters: times seen, first/last seen, hourly counts, tag values, users.
 
-Every increment of an issue's counters is written here, by the digest (new events) and by
-merge/unmerge (moving counts between issues). Counters are summed in the database, never
-read-modify-written, so concurrent writers never lose an increment.
+Every increment of an issue's counters is written here, by the digest (new events), by
+merge/unmerge (moving counts between issues) and by retention (expired events). Counters are
+summed in the database, never read-modify-written, so concurrent writers never lose an
+increment.
 """
 
 from __future__ import annotations
@@ -127,3 +128,31 @@ def move(source_id: int, target_id: int, sign: int) -> None:
         # Buckets that only the source filled are now empty on the target: drop them.
         IssueHourlyCount.objects.filter(issue_id=target_id, count=0).delete()
         IssueTag.objects.filter(issue_id=target_id, times_seen=0).delete()
+
+
+def forget_events(expired: dict[int, int]) -> None:
+    """times_seen -= n for every issue whose n events retention deleted, in one statement.
+
+    An issue's count then stays the number of events it has. `ignored_until_times_seen`
+    moves down with it, so "ignore until N more events" still means N more. Called in the
+    transaction that deletes the events; the rows are locked in id order first, as
+    update_issues does, so this and a digest batch cannot deadlock.
+    """
+    if not expired:
+        return
+    rows = sorted(expired.items())
+    list(Issue.objects.select_for_update().filter(pk__in=[r[0] for r in rows]).order_by("pk")
+         .values_list("pk", flat=True))
+    source, params = sql.with_rows("v", ("id", "n"), sql.fields(Issue, ("id", "times_seen")),
+                                   rows)
+    t = Issue._meta.db_table
+    with sql.cursor() as cursor:
+        cursor.execute(
+            f"{source}UPDATE {t} SET "  # noqa: S608 (constants and column names only)
+            f"times_seen = CASE WHEN {t}.times_seen > v.n THEN {t}.times_seen - v.n ELSE 0 END, "
+            f"ignored_until_times_seen = CASE WHEN {t}.ignored_until_times_seen > v.n "
+            f"THEN {t}.ignored_until_times_seen - v.n "
+            f"WHEN {t}.ignored_until_times_seen IS NULL THEN NULL ELSE 0 END "
+            f"FROM v WHERE {t}.id = v.id",
+            params,
+        )

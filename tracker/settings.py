@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     "inbox-sweep": {"task": "ingest.digest.tasks.sweep", "schedule": 10.0},
     # Notifications stuck after a broker restart or a dead worker; old alert counters.
     "alerts-sweep": {"task": "tracker.alerts.tasks.sweep", "schedule": 30.0},
+    # Events, issues, attachments and counters past their retention (docs/retention.md).
+    "retention": {"task": "tracker.tasks.apply_retention", "schedule": 3600.0},
 }
 
 # Product limits and defaults in one place. Sizes in bytes.
@@ -224,6 +226,7 @@ ERRATA = {
     "MAX_REQUEST_SIZE": env_int("MAX_REQUEST_SIZE", 20 * 1024 * 1024, minimum=1024),
     "EVENT_RETENTION_DAYS": env_int("EVENT_RETENTION_DAYS", 90, minimum=1),
     "OUTCOME_RETENTION_DAYS": env_int("OUTCOME_RETENTION_DAYS", 90, minimum=1),
+    "SESSION_RETENTION_DAYS": env_int("SESSION_RETENTION_DAYS", 90, minimum=1),
 }
 
 REST_FRAMEWORK = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 # Crash-report limit values, as Sentry spells them: -1 keeps all, 0 keeps none, N keeps N per
@@ -24,6 +25,10 @@ class Organization(models.Model):
     )
     monthly_attachment_quota = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Attachment bytes per calendar month; empty: unlimited."
+    )
+    event_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Days events are kept; empty: the server's EVENT_RETENTION_DAYS.",
     )
     created = models.DateTimeField(auto_now_add=True)
 

@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from tracker import sql
@@ -32,6 +33,10 @@ class Project(models.Model):
     )
     monthly_error_quota = models.PositiveIntegerField(null=True, blank=True)
     monthly_attachment_quota = models.PositiveBigIntegerField(null=True, blank=True)
+    event_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Days events are kept; empty: the organization's setting.",
+    )
     grouping_config = models.CharField(max_length=32, default="v1")
     fingerprint_rules = models.TextField(blank=True, default="")
     enhancement_rules = models.TextField(
