@@ -2,7 +2,8 @@
 
 Lookups of another organization's objects raise Http404, never 403: guessing ids must not
 reveal that something exists. Inside their organization every member may look; changing a
-project's settings or alert rules needs an owner or admin, and a member's attempt is a 403.
+project's settings or alert rules, or adding a project, needs an owner or admin, and a
+member's attempt is a 403. Any signed-in user may create an organization (and owns it).
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ def get_membership(user, org_slug: str) -> Member:
     )
     if member is None:
         raise Http404("No such organization.")
+    return member
+
+
+def organization_access(
+    user, org_slug: str, *, manage: bool = False,
+    denied: str = "Only owners and admins can change this organization.",
+) -> Member:
+    """The user's membership; 404 outside their organizations, 403 (with `denied`) when
+    `manage` and the user is not an owner or admin."""
+    member = get_membership(user, org_slug)
+    if manage and not member.can_manage:
+        raise PermissionDenied(denied)
     return member
 
 

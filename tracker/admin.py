@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from tracker import models as m
+from tracker import platforms, provisioning
 
 
 class MemberInline(admin.TabularInline):
@@ -13,12 +15,41 @@ class MemberInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class OrganizationAddForm(forms.ModelForm):
+    # Model and fields come from the admin, as for its default form.
+    class Meta:
+        help_texts = {"name": "You become its owner, and a default team is created."}
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug in provisioning.RESERVED_SLUGS:
+            raise forms.ValidationError("This address is one Errata uses itself.")
+        return slug
+
+
 @admin.register(m.Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "crash_report_limit", "created"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MemberInline]
+
+    # Adding goes through tracker.provisioning like every other way of creating one: the
+    # creator becomes the owner (an organization without members is invisible to everyone,
+    # its creator included). Members are managed once it exists.
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = OrganizationAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            provisioning.set_up_organization(obj, request.user)
 
 
 @admin.register(m.Member)
@@ -43,6 +74,16 @@ class ProjectKeyInline(admin.TabularInline):
     readonly_fields = ["public_key"]
 
 
+class ProjectAddForm(forms.ModelForm):
+    platform = forms.ChoiceField(choices=platforms.CHOICES)
+
+    class Meta:
+        model = m.Project
+        fields = ["organization", "name", "slug", "platform"]
+        help_texts = {"organization": "The project gets an active DSN key, the organization's "
+                                      "default team and the default alert rules."}
+
+
 @admin.register(m.Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "organization", "platform", "is_active", "created"]
@@ -51,6 +92,26 @@ class ProjectAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["teams"]
     inlines = [ProjectKeyInline]
+
+    # Adding goes through tracker.provisioning: the new project gets its key, team and alert
+    # rules there, so the add form asks only for what they don't decide. Teams, keys and the
+    # other settings are edited once it exists.
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ProjectAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ProjectAddForm.Meta.fields if obj is None else super().get_fields(request, obj)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            provisioning.set_up_project(obj)
 
 
 @admin.register(m.ProjectKey)

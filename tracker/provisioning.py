@@ -1,4 +1,12 @@
-"""Creating organizations and projects with what they need to work from the first event."""
+"""Creating organizations and projects with what they need to work from the first event.
+
+The one way they come into being: the pages (tracker/views/organizations.py), the Django
+admin's add forms (tracker/admin.py), the management commands and the tests all call
+`create_organization` and `create_project`, or, where a form has already built the unsaved
+object (the admin's), `set_up_organization` and `set_up_project`. An organization without a
+member is invisible to everyone, and a project without a key, a team and the default alert
+rules cannot receive events or tell anyone about them.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +16,57 @@ from django.utils.text import slugify
 from tracker.alerts.defaults import create_default_rules
 from tracker.models import Member, Organization, Project, ProjectKey, Team
 
+# First path segments that belong to the site, not to an organization: `/<org>/...` would
+# otherwise be shadowed by them, or shadow them.
+RESERVED_SLUGS = frozenset({
+    "admin", "api", "healthz", "login", "logout", "organizations", "static", "media",
+})
+
+
+def slug_for(name: str) -> str:
+    """The URL segment for a name: ASCII letters, digits and hyphens, at most 50 long."""
+    return slugify(name)[:50].strip("-_")
+
 
 @transaction.atomic
-def create_organization(name: str, owner, slug: str = "") -> Organization:
-    org = Organization.objects.create(name=name, slug=slug or slugify(name)[:50])
+def create_organization(name: str, owner, *, slug: str = "") -> Organization:
+    return set_up_organization(Organization(name=name, slug=slug or slug_for(name)), owner)
+
+
+@transaction.atomic
+def set_up_organization(org: Organization, owner) -> Organization:
+    """Save a new organization; `owner` becomes its owner and joins its default team."""
+    org.save()
     member = Member.objects.create(organization=org, user=owner, role=Member.Role.OWNER)
-    team = Team.objects.create(organization=org, name=name, slug=org.slug)
-    team.members.add(member)
+    default_team(org).members.add(member)
     return org
+
+
+def default_team(org: Organization) -> Team:
+    """The organization's first team; organizations made before teams were set up get one."""
+    team = org.teams.order_by("created", "pk").first()
+    if team is None:
+        team = Team.objects.create(organization=org, name=org.name, slug=org.slug)
+    return team
 
 
 @transaction.atomic
 def create_project(
-    org: Organization, name: str, *, platform: str = "", slug: str = "", teams=()
+    organization: Organization, name: str, platform: str = "", team: Team | None = None, *,
+    slug: str = "",
 ) -> Project:
-    project = Project.objects.create(
-        organization=org, name=name, slug=slug or slugify(name)[:50], platform=platform
+    project = Project(
+        organization=organization, name=name, slug=slug or slug_for(name), platform=platform
     )
-    project.teams.set(teams or org.teams.all()[:1])
+    return set_up_project(project, team)
+
+
+@transaction.atomic
+def set_up_project(project: Project, team: Team | None = None) -> Project:
+    """Save a new project with an active DSN key, a team (the organization's default team
+    unless `team` is given) and the default alert rules."""
+    project.save()
+    project.teams.set([team or default_team(project.organization)])
     ProjectKey.objects.create(project=project, label="Default")
     create_default_rules(project)
     return project

@@ -4,8 +4,8 @@ from django.urls import include, path
 
 from tracker.views import health, home
 
-# Each area keeps its own URL module: issues and events, project settings and stats,
-# alert rules, and the REST API.
+# Each area keeps its own URL module: organizations, issues and events, project settings and
+# stats, alert rules, and the REST API.
 urlpatterns = [
     # First: the SDK-facing URLs take most requests, and Django tries patterns in order.
     path("", include("ingest.urls")),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("tracker.urls_organizations")),
     path("", include("tracker.urls_issues")),
     path("", include("tracker.urls_projects")),
     path("", include("tracker.alerts.urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.views import project_keys, projects, stats
+from tracker.views import onboarding, project_keys, projects, stats
 
 _P = "<slug:org_slug>/<slug:project_slug>"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path(f"{_P}/settings/discarded/<int:fingerprint_id>/undo/", projects.undiscard,
          name="project-undiscard"),
     path(f"{_P}/stats/", stats.stats, name="project-stats"),
+    path(f"{_P}/getting-started/status/", onboarding.first_event_status,
+         name="project-first-event"),
 ]

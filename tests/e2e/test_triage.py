@@ -91,9 +91,11 @@ def test_triage_in_a_real_browser(errata_server, page, screenshot, tmp_path):
     wait_until(lambda: Event.objects.filter(project=project).count() >= 6)
     wait_until(lambda: Issue.objects.filter(project=project).count() == 6)
 
-    # Signing in lands on the project's issue list.
+    # Signing in lands on the projects overview; the project opens its issue list.
     sign_in(page, errata_server, "dana")
-    assert "/acme/shop/issues/" in page.url, page.url
+    assert "/acme/projects/" in page.url, page.url
+    page.locator("table.projects").get_by_role("link", name="Shop").click()
+    page.wait_for_url("**/acme/shop/issues/")
     assert page.locator("table.issues tbody tr").count() == 6
     screenshot("issue-list")
 

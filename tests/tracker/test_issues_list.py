@@ -236,9 +236,10 @@ def test_next_must_stay_on_this_site(signed_in, project, org):
     assert response["Location"] == reverse("issues:org", args=[org.slug])
 
 
-def test_home_redirects_to_the_first_project(signed_in, project):
+def test_home_redirects_to_the_projects_overview(signed_in, project):
     response = signed_in.get("/")
-    assert response.status_code == 302 and response["Location"] == url(project)
+    overview = reverse("org-projects", args=[project.organization.slug])
+    assert response.status_code == 302 and response["Location"] == overview
 
 
 def test_switcher_lists_my_projects_only(signed_in, project):

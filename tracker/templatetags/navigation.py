@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from django import template
 
-from tracker.access import projects_for
+from tracker.access import organizations_for
+from tracker.models import Organization, Project
 
 register = template.Library()
 
 
 @register.inclusion_tag("issues/_switcher.html", takes_context=True)
 def switcher(context) -> dict:
-    """The user's projects grouped by organization, and which one the page is about.
+    """The user's organizations with their projects, and which one the page is about.
 
     One query per page; pages pass `org` and `project` in their context, other pages are
     recognized by their URL's `org_slug` and `project_slug`.
@@ -26,13 +25,7 @@ def switcher(context) -> dict:
     project = context.get("project")
     org_slug = getattr(org, "slug", None) or kwargs.get("org_slug", "")
     project_slug = getattr(project, "slug", None) or kwargs.get("project_slug", "")
-    projects = projects_for(request.user).select_related("organization").order_by(
-        "organization__name", "name"
-    )
-    groups = [
-        (organization, list(items))
-        for organization, items in groupby(projects, key=lambda p: p.organization)
-    ]
+    groups = _groups(request.user)
     current_org = next((o for o, _ in groups if o.slug == org_slug), None)
     current_project = next(
         (p for _, items in groups for p in items
@@ -40,3 +33,20 @@ def switcher(context) -> dict:
         None,
     )
     return {"groups": groups, "current_org": current_org, "current_project": current_project}
+
+
+def _groups(user) -> list[tuple[Organization, list[Project]]]:
+    """Organizations by name, each with its projects by name, from one query. The join from
+    organizations lists those without projects too (a new organization's overview must be
+    reachable); the rows carry only what the menu shows."""
+    rows = organizations_for(user).order_by("name", "pk", "projects__name").values_list(
+        "pk", "name", "slug", "projects__pk", "projects__name", "projects__slug"
+    )
+    groups: list[tuple[Organization, list[Project]]] = []
+    for org_id, org_name, org_slug, project_id, project_name, project_slug in rows:
+        if not groups or groups[-1][0].pk != org_id:
+            groups.append((Organization(pk=org_id, name=org_name, slug=org_slug), []))
+        if project_id is not None:
+            groups[-1][1].append(Project(pk=project_id, name=project_name, slug=project_slug,
+                                         organization_id=org_id))
+    return groups

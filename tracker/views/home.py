@@ -1,22 +1,19 @@
-"""The landing page after sign-in: straight to the first project's issues, if there is one."""
+"""The landing page after sign-in: the projects overview of the user's first organization,
+or, for someone in none yet, a page that offers to create one."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
-from tracker.access import organizations_for, projects_for
+from tracker.access import organizations_for
 
 
 @login_required
+@require_GET
 def home(request):
-    first = (
-        projects_for(request.user).select_related("organization")
-        .order_by("organization__name", "name").first()
-    )
-    if first is not None and "projects" not in request.GET:
-        return redirect("issues:project", first.organization.slug, first.slug)
-    projects = projects_for(request.user).select_related("organization").prefetch_related("keys")
-    return render(request, "home.html", {
-        "projects": projects, "organizations": organizations_for(request.user),
-    })
+    org = organizations_for(request.user).order_by("name", "pk").first()
+    if org is not None:
+        return redirect("org-projects", org_slug=org.slug)
+    return render(request, "home.html")

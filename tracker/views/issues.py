@@ -43,6 +43,7 @@ from tracker.models import (
     Team,
 )
 from tracker.timeutil import floor_hour
+from tracker.views import onboarding
 from tracker.views.events import event_context, find_event, scoped_issue
 
 PAGE_SIZE = 25
@@ -281,6 +282,8 @@ def _render_list(request: HttpRequest, membership: Member, project: Project | No
 def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     membership = get_membership(request.user, org_slug)
     project = get_project(request.user, org_slug, project_slug)
+    if onboarding.is_waiting(request, project):
+        return onboarding.page(request, membership, project)
     return _render_list(request, membership, project)
 
 

@@ -107,6 +107,10 @@ def sample_event(request, org_slug: str, project_slug: str):
     event_id = send_sample_event(access.project)
     request.session[_sample_session_key(access.project)] = event_id
     messages.success(request, f"Sample event {event_id} sent.")
+    # The onboarding page (a new project's issue list) has the button too, and watches for
+    # the event itself.
+    if request.POST.get("next") == "issues":
+        return _back(access, "issues:project")
     return _back(access, "project-settings")
 
 
