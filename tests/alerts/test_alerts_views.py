@@ -197,3 +197,88 @@ def test_log_shows_firings_and_delivery_results(owner, project):
     partial = owner.get(url("log", project), **HX).content.decode()
     assert partial.startswith('\n<div id="entries">') or '<div id="entries">' in partial
     assert "<html" not in partial
+
+
+SECRET = "whsec-4f9a1c2e7b"
+SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSLACKTOKEN"
+
+
+def _secret_rule(project):
+    rule = make_rule(project, "Signed", actions=[
+        {"kind": "webhook", "url": "https://hooks.example.com/errata", "secret": SECRET},
+        {"kind": "slack", "url": SLACK},
+    ])
+    issue = factories.make_issue(project, "KeyError: sku")
+    evaluate_events([payload(issue)])  # firings and notifications for the log
+    Notification.objects.create(rule=rule, action=rule.actions.last(), kind="slack",
+                                target=SLACK, is_test=True)  # as older firings stored it
+    return rule
+
+
+def _pages(client, project, rule):
+    yield client.get(url("list", project)).content.decode()
+    yield client.get(url("edit", project, rule.pk)).content.decode()
+    yield client.get(url("edit", project, rule.pk), **HX).content.decode()
+    yield client.get(url("log", project)).content.decode()
+    yield client.get(url("log", project), **HX).content.decode()
+    for n in Notification.objects.filter(rule=rule):
+        yield client.get(url("notification", project, n.pk)).content.decode()
+
+
+def test_members_see_no_secrets(member, project):
+    rule = _secret_rule(project)
+    for html in _pages(member, project, rule):
+        assert SECRET[:4] not in html and "XXXXSLACKTOKEN" not in html
+        assert "/services/" not in html
+    edit = member.get(url("edit", project, rule.pk)).content.decode()
+    assert 'name="actions-0-secret"' not in edit
+    assert "https://hooks.slack.com/…" in edit
+
+
+def test_managers_see_secrets_masked(owner, project):
+    rule = _secret_rule(project)
+    for html in _pages(owner, project, rule):
+        assert SECRET not in html and "XXXXSLACKTOKEN" not in html
+        assert "/services/" not in html
+    edit = owner.get(url("edit", project, rule.pk)).content.decode()
+    assert 'name="actions-0-secret" value="whse…"' in edit
+    assert 'value="https://hooks.slack.com/…"' in edit
+
+
+def _edit_data(rule, secret, slack_url, name="Renamed"):
+    condition = rule.conditions.get()
+    webhook, slack = rule.actions.all()
+    return form_data(
+        name=name, initial={"conditions": 1, "actions": 2},
+        conditions=[{"id": condition.pk, "kind": condition.kind}],
+        actions=[{"id": webhook.pk, "kind": "webhook", "url": webhook.url, "secret": secret},
+                 {"id": slack.pk, "kind": "slack", "url": slack_url}],
+    )
+
+
+def test_saving_the_masked_secrets_keeps_them(owner, project):
+    rule = _secret_rule(project)
+    response = owner.post(url("edit", project, rule.pk),
+                          _edit_data(rule, "whse…", "https://hooks.slack.com/…"))
+    assert response.status_code == 302, response.content.decode()
+    rule.refresh_from_db()
+    assert rule.name == "Renamed"
+    assert [(a.secret, a.url) for a in rule.actions.all()] == [
+        (SECRET, "https://hooks.example.com/errata"), ("", SLACK)]
+
+    # Changing a field of the same action (the kind stays) still keeps the secret.
+    data = _edit_data(rule, "whse…", "https://hooks.slack.com/…")
+    data["actions-0-url"] = "https://hooks.example.com/other"
+    assert owner.post(url("edit", project, rule.pk), data).status_code == 302
+    webhook = rule.actions.first()
+    assert (webhook.url, webhook.secret) == ("https://hooks.example.com/other", SECRET)
+
+
+def test_typing_new_secrets_replaces_them(owner, project):
+    rule = _secret_rule(project)
+    new_slack = "https://hooks.slack.com/services/T1/B1/NEWTOKEN"
+    response = owner.post(url("edit", project, rule.pk),
+                          _edit_data(rule, "a-new-secret", new_slack))
+    assert response.status_code == 302, response.content.decode()
+    assert [(a.secret, a.url) for a in rule.actions.all()] == [
+        ("a-new-secret", "https://hooks.example.com/errata"), ("", new_slack)]

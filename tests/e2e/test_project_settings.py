@@ -36,7 +36,8 @@ def test_keys_and_sample_event(errata_server, page, screenshot):
     assert key.public_key in row.locator(".dsn input").input_value()
     assert row.locator(".badge").inner_text() == "Active"
 
-    # Disable it: htmx swaps just that row.
+    # Disable it, after saying yes to the question: htmx swaps just that row.
+    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Disable").click()
     page.wait_for_selector(f"#key-{key.pk}.disabled")
     assert page.locator(f"#key-{key.pk} .badge").inner_text() == "Disabled"
@@ -83,3 +84,36 @@ def test_keys_and_sample_event(errata_server, page, screenshot):
     row.get_by_role("button", name="Undo").click()
     row.wait_for(state="detached")
     assert not DiscardedFingerprint.objects.filter(project=project).exists()
+
+
+def test_rotating_a_key_asks_first(errata_server, page):
+    project = make_project(make_org("Acme", owner=make_user("dana")), "Shop", slug="shop",
+                           platform="python")
+    key = project.keys.get()
+    sign_in(page, errata_server, "dana")
+    page.goto(f"{errata_server}/acme/shop/settings/keys/")
+    rotate = page.locator(f"#key-{key.pk}").get_by_role("button", name="Rotate")
+
+    # Saying no changes nothing.
+    questions = []
+
+    def dismiss(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    rotate.click()
+    page.wait_for_timeout(500)
+    assert questions and questions[0].startswith("Rotate the key “Default”?")
+    assert project.keys.count() == 1
+    key.refresh_from_db()
+    assert key.is_active
+
+    # Saying yes rotates: the page reloads with the new DSN.
+    page.once("dialog", lambda dialog: dialog.accept())
+    rotate.click()
+    page.wait_for_selector(".messages >> text=Key rotated.")
+    new = project.keys.exclude(pk=key.pk).get()
+    assert new.is_active and new.public_key in page.locator(".messages").inner_text()
+    key.refresh_from_db()
+    assert not key.is_active

@@ -52,7 +52,7 @@ def test_disable_key_takes_effect_at_ingest(client, user, project):
     key = project.keys.get()
     assert _envelope_status(client, key) == 200  # warms ingest's key cache
     client.force_login(user)
-    response = client.post(_url(project, f"{key.pk}/active/"), {"active": "0"})
+    response = client.post(_url(project, f"{key.pk}/active/"), {"active": "0", "confirmed": "1"})
     assert response.status_code == 302
     key.refresh_from_db()
     assert not key.is_active
@@ -68,7 +68,7 @@ def test_disable_key_takes_effect_at_ingest(client, user, project):
 def test_htmx_toggle_returns_the_row_only(client, user, project):
     client.force_login(user)
     key = project.keys.get()
-    response = client.post(_url(project, f"{key.pk}/active/"), {"active": "0"},
+    response = client.post(_url(project, f"{key.pk}/active/"), {"active": "0", "confirmed": "1"},
                            headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200
@@ -109,12 +109,63 @@ def test_rotate_creates_new_key_and_disables_old(client, user, project):
     old = project.keys.get()
     old.rate_limit_count = 7
     old.save()
-    response = client.post(_url(project, f"{old.pk}/rotate/"), follow=True)
+    response = client.post(_url(project, f"{old.pk}/rotate/"), {"confirmed": "1"}, follow=True)
     old.refresh_from_db()
     new = project.keys.exclude(pk=old.pk).get()
     assert not old.is_active
     assert new.is_active and new.rate_limit_count == 7 and new.label == old.label
     assert new.dsn in response.content.decode()
+
+
+def test_disable_asks_first_without_javascript(client, user, project):
+    client.force_login(user)
+    key = project.keys.get()
+    page = client.get(_url(project)).content.decode()
+    assert 'hx-confirm="Disable the key' in page  # htmx asks in the browser
+
+    response = client.post(_url(project, f"{key.pk}/active/"), {"active": "0"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Disable the key “Default”?" in html
+    assert 'name="confirmed" value="1"' in html and 'name="active" value="0"' in html
+    key.refresh_from_db()
+    assert key.is_active
+
+    response = client.post(_url(project, f"{key.pk}/active/"), {"active": "0", "confirmed": "1"})
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert not key.is_active
+    # Enabling again changes nothing that could hurt: no question asked.
+    client.post(_url(project, f"{key.pk}/active/"), {"active": "1"})
+    key.refresh_from_db()
+    assert key.is_active
+
+
+def test_rotate_asks_first_without_javascript(client, user, project):
+    client.force_login(user)
+    key = project.keys.get()
+    assert 'hx-confirm="Rotate the key' in client.get(_url(project)).content.decode()
+
+    response = client.post(_url(project, f"{key.pk}/rotate/"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Rotate the key “Default”?" in html and 'name="confirmed" value="1"' in html
+    key.refresh_from_db()
+    assert key.is_active and project.keys.count() == 1
+
+    response = client.post(_url(project, f"{key.pk}/rotate/"), {"confirmed": "1"})
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert not key.is_active and project.keys.count() == 2
+
+
+def test_rotate_with_htmx_redirects_the_page(client, user, project):
+    client.force_login(user)
+    key = project.keys.get()
+    response = client.post(_url(project, f"{key.pk}/rotate/"), {"confirmed": "1"},
+                           headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == _url(project)
+    assert project.keys.filter(is_active=True).exclude(pk=key.pk).exists()
 
 
 def test_member_can_view_but_not_change(client, project):
@@ -136,7 +187,8 @@ def test_admin_can_change(client, project):
     admin = make_member(project.organization, make_user("ad"), Member.Role.ADMIN)
     client.force_login(admin.user)
     key = project.keys.get()
-    assert client.post(_url(project, f"{key.pk}/active/"), {"active": "0"}).status_code == 302
+    assert client.post(_url(project, f"{key.pk}/active/"),
+                       {"active": "0", "confirmed": "1"}).status_code == 302
 
 
 def test_anonymous_is_sent_to_login(client, project):

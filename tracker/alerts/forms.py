@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
+from tracker.alerts import secrets
 from tracker.alerts.models import AlertRule, RuleAction, RuleCondition, RuleFilter
 from tracker.models import Environment, Project
 
@@ -70,13 +71,39 @@ class RuleForm(ScopedForm):
             Environment.objects.filter(projects=project).values_list("name", flat=True))
 
 
+class ActionForm(ScopedForm):
+    """An action's secrets (a webhook's signing secret, a Slack URL) are shown masked, to
+    owners and admins only; posting the masked value back unchanged keeps the stored one."""
+
+    def __init__(self, *args, project: Project, can_manage: bool = True, **kwargs) -> None:
+        super().__init__(*args, project=project, **kwargs)
+        stored = self.instance
+        self.masked = {}
+        if stored.pk and stored.secret:
+            self.masked["secret"] = secrets.mask(stored.secret)
+        if stored.pk and stored.kind == RuleAction.Kind.SLACK and stored.url:
+            self.masked["url"] = secrets.mask_url(stored.url)
+        if not can_manage:
+            del self.fields["secret"]
+            self.masked.pop("secret", None)
+        for name, value in self.masked.items():
+            self.initial[name] = value
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name, value in self.masked.items():
+            if cleaned.get(name) == value:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
 _FORMSETS = {
     "conditions": (RuleCondition, ConditionsRequired, ["kind", "value", "interval"], {}),
     "filters": (RuleFilter, BaseInlineFormSet,
                 ["kind", "match", "key", "value", "unit", "target_user", "target_team"], {}),
     "actions": (RuleAction, ActionsRequired, ["kind", "target_user", "target_team", "url",
                                               "secret"],
-                {"secret": forms.PasswordInput(render_value=True)}),
+                {"secret": forms.TextInput(attrs={"autocomplete": "off"})}),
 }
 PREFIXES = tuple(_FORMSETS)
 
@@ -91,22 +118,28 @@ def formfield(field, **kwargs):
 @cache
 def formset_class(prefix: str, extra: int = 0) -> type[BaseInlineFormSet]:
     model, base, fields, widgets = _FORMSETS[prefix]
-    return inlineformset_factory(AlertRule, model, form=ScopedForm, formset=base,
+    form = ActionForm if prefix == "actions" else ScopedForm
+    return inlineformset_factory(AlertRule, model, form=form, formset=base,
                                  fields=fields, widgets=widgets, extra=extra,
                                  formfield_callback=formfield)
 
 
-def bind(project: Project, rule: AlertRule, data=None) -> tuple[RuleForm, dict]:
+def bind(project: Project, rule: AlertRule, data=None, *,
+         can_manage: bool = True) -> tuple[RuleForm, dict]:
     """The rule form and its three formsets, bound to `data` when given.
 
-    A new rule starts with one empty condition and one empty action to fill in.
+    A new rule starts with one empty condition and one empty action to fill in. Without
+    `can_manage` the actions leave out their signing secrets.
     """
     form = RuleForm(data, instance=rule, project=project)
     formsets = {}
     for prefix in PREFIXES:
+        kwargs = {"project": project}
+        if prefix == "actions":
+            kwargs["can_manage"] = can_manage
         extra = int(data is None and rule.pk is None and prefix != "filters")
         formsets[prefix] = formset_class(prefix, extra)(
-            data, instance=rule, prefix=prefix, form_kwargs={"project": project})
+            data, instance=rule, prefix=prefix, form_kwargs=kwargs)
     return form, formsets
 
 

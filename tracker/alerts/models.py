@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from tracker.alerts.secrets import mask_url
 from tracker.models import Handling, Issue, Level, Member, Priority, Project, Team
 
 # Minimum time between two firings of one rule for one issue, in minutes.
@@ -307,6 +308,8 @@ class RuleAction(models.Model):
             return str(self.target_user or "")
         if self.kind == self.Kind.EMAIL_TEAM:
             return str(self.target_team or "")
+        if self.kind == self.Kind.SLACK:
+            return mask_url(self.url)  # the URL's path is the token
         if self.kind in self.HTTP_KINDS:
             return self.url.split("?", 1)[0]  # query strings may carry tokens
         return ""
@@ -463,6 +466,9 @@ class CountedBatch(models.Model):
 
     key = models.CharField(max_length=64, unique=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "counted batches"
 
     def __str__(self) -> str:
         return self.key

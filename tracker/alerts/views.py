@@ -101,12 +101,12 @@ def _edit(request, project: Project, rule: AlertRule, *, can_manage: bool):
     if request.method == "POST":
         add = request.POST.get("add")
         data = forms.add_row(request.POST, add) if add in forms.PREFIXES else request.POST
-        form, formsets = forms.bind(project, rule, data)
+        form, formsets = forms.bind(project, rule, data, can_manage=can_manage)
         if add is None and _save(form, formsets):
             messages.success(request, f"Saved the rule “{form.instance.name}”.")
             return _done(request, _list_url(project))
     else:
-        form, formsets = forms.bind(project, rule)
+        form, formsets = forms.bind(project, rule, can_manage=can_manage)
     context = {
         "project": project, "rule": rule, "form": form,
         "sections": [(prefix, title, formsets[prefix]) for prefix, title in _SECTIONS],

@@ -1,7 +1,8 @@
 """Project settings: DSN keys (list, create, enable/disable, rate limit, rotate).
 
 Plain forms that post and redirect; with htmx, enabling, disabling and rate limits swap just
-the key's row (`projects/keys.html#key-row`).
+the key's row (`projects/keys.html#key-row`). Disabling and rotating ask first: htmx with
+hx-confirm (which sends `confirmed`), without JavaScript on `projects/key_confirm.html`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from tracker import dsn_keys
 from tracker.access import ProjectAccess, project_access
@@ -62,6 +64,15 @@ def _key(access: ProjectAccess, key_id: int) -> ProjectKey:
     return get_object_or_404(ProjectKey, project=access.project, pk=key_id)
 
 
+def _confirm(request, access: ProjectAccess, key: ProjectKey, *, question: str, button: str,
+             fields: dict | None = None):
+    """Nothing changes on an unconfirmed post: this page asks, and posts back `confirmed`."""
+    return render(request, "projects/key_confirm.html", settings_context(
+        access, "keys", key=key, question=question, button=button, action=request.path,
+        fields=(fields or {}).items(),
+    ))
+
+
 def _row_or_redirect(request, access: ProjectAccess, key: ProjectKey, *, message: str = "",
                      rate_form=None):
     """htmx swaps the row, which shows the change itself; a full page gets a message."""
@@ -81,6 +92,9 @@ def key_active(request, org_slug: str, project_slug: str, key_id: int):
     access = project_access(request.user, org_slug, project_slug, manage=True)
     key = _key(access, key_id)
     active = request.POST.get("active") == "1"
+    if not active and key.is_active and not request.POST.get("confirmed"):
+        return _confirm(request, access, key, question=f"Disable the key “{key.label}”?",
+                        button="Disable key", fields={"active": "0"})
     dsn_keys.set_key_active(key, active)
     return _row_or_redirect(
         request, access, key, message=f"Key “{key.label}” {'enabled' if active else 'disabled'}."
@@ -108,11 +122,17 @@ def key_rate_limit(request, org_slug: str, project_slug: str, key_id: int):
 
 @login_required
 @require_POST
+@vary_on_headers("HX-Request")
 def key_rotate(request, org_slug: str, project_slug: str, key_id: int):
     access = project_access(request.user, org_slug, project_slug, manage=True)
-    new = dsn_keys.rotate_key(_key(access, key_id))
+    key = _key(access, key_id)
+    if not request.POST.get("confirmed"):
+        return _confirm(request, access, key, question=f"Rotate the key “{key.label}”?",
+                        button="Rotate key")
+    new = dsn_keys.rotate_key(key)
     messages.success(
         request, f"Key rotated. Update your SDKs to the new DSN: {new.dsn} "
         "(the old key is disabled; enable it again if a client still needs it)."
     )
-    return _redirect(access)
+    page = _redirect(access)
+    return HttpResponseClientRedirect(page.url) if request.htmx else page
