@@ -1,4 +1,9 @@
-"""Admin pages for every model: the operator's view of the data."""
+"""Admin pages: the operator's view of the data.
+
+Every model is here except the counters the code keeps for itself (ProjectCounter,
+IssueHourlyCount): their rows mean nothing on their own and editing them corrupts what the
+pages show. tests/tracker/test_foundation.py lists those left out on purpose.
+"""
 
 from __future__ import annotations
 
@@ -122,11 +127,6 @@ class ProjectKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["dsn"]
 
 
-@admin.register(m.ProjectCounter)
-class ProjectCounterAdmin(admin.ModelAdmin):
-    list_display = ["project", "value"]
-
-
 class DeployInline(admin.TabularInline):
     model = m.Deploy
     extra = 0
@@ -235,13 +235,6 @@ class IssueTagAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-@admin.register(m.IssueHourlyCount)
-class IssueHourlyCountAdmin(admin.ModelAdmin):
-    list_display = ["issue", "hour", "count"]
-    raw_id_fields = ["issue"]
-    show_full_result_count = False
-
-
 @admin.register(m.Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "project", "issue", "level", "timestamp", "received"]
@@ -272,6 +265,13 @@ class OutcomeAdmin(admin.ModelAdmin):
     ]
     list_filter = ["outcome", "category"]
     show_full_result_count = False
+
+    # The accounting of what ingest accepted and dropped: a record, not something to edit.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(m.SessionBucket)

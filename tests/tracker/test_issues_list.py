@@ -186,6 +186,29 @@ def test_bulk_actions_ignore_assign_merge(signed_in, project, org):
     assert b.status == "merged" and b.merged_into == a
 
 
+def test_ignore_and_merge_wording(signed_in, project, org):
+    a, b = make_issue(project, "a", times_seen=5), make_issue(project, "b")
+    actions_url = reverse("issues:actions", args=[org.slug])
+    detail = reverse("issues:detail", args=[org.slug, a.pk])
+    signed_in.post(actions_url, {"issue": [a.pk], "action": "ignore", "ignore": "events:10"})
+    page = signed_in.get(detail).content.decode()
+    # The number chosen, not the count to reach (15), and "ignored" said once.
+    assert "until 10 more events" in page
+    assert "until 15" not in page
+    assert page.lower().count("ignored until") == 0
+    signed_in.post(actions_url, {"issue": [a.pk], "action": "ignore", "ignore": "forever"})
+    page = signed_in.get(detail).content.decode()
+    assert "forever" in page and "more events</span>" not in page
+    back = url(project)
+    signed_in.post(actions_url, {"issue": [a.pk, b.pk], "action": "merge", "next": back})
+    page = signed_in.get(back).content.decode()
+    assert f"Merged 1 issue into {a.qualified_short_id}." in page
+    c, d = make_issue(project, "c", times_seen=9), make_issue(project, "d")
+    signed_in.post(actions_url, {"issue": [a.pk, c.pk, d.pk], "action": "merge", "next": back})
+    c.refresh_from_db()
+    assert f"Merged 2 issues into {c.qualified_short_id}." in signed_in.get(back).content.decode()
+
+
 def test_bulk_merge_error_is_a_message(signed_in, project, org):
     a = make_issue(project, "a")
     back = url(project)

@@ -1,5 +1,9 @@
 """Alert rules in the admin: a rule with its conditions, filters and actions inline, a
-"send a test notification" button per saved action, and the firing log read-only."""
+"send a test notification" button per saved action, and the firing log read-only.
+
+The counters the evaluation keeps for itself (IssueMinuteCount, IssueUserBucket,
+CountedBatch) are not here: they are pruned as they go and mean nothing to an operator.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,7 @@ from tracker.alerts import tasks
 from tracker.alerts.forms import ActionsRequired, ConditionsRequired
 from tracker.alerts.models import (
     AlertRule,
-    CountedBatch,
     Firing,
-    IssueMinuteCount,
-    IssueUserBucket,
     Notification,
     RuleAction,
     RuleCondition,
@@ -172,7 +173,7 @@ class RulePartAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Bookkeeping the alerts keep for themselves: visible, not editable."""
+    """Per-rule state: shown to explain why a rule did not fire again, not editable."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -185,18 +186,3 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class RuleIssueStateAdmin(ReadOnlyAdmin):
     list_display = ["rule", "issue", "last_fired"]
     list_select_related = ["rule", "issue__project"]
-
-
-@admin.register(IssueMinuteCount)
-class IssueMinuteCountAdmin(ReadOnlyAdmin):
-    list_display = ["issue_id", "minute", "count"]
-
-
-@admin.register(IssueUserBucket)
-class IssueUserBucketAdmin(ReadOnlyAdmin):
-    list_display = ["issue_id", "span", "start", "user_key"]
-
-
-@admin.register(CountedBatch)
-class CountedBatchAdmin(ReadOnlyAdmin):
-    list_display = ["key", "created"]

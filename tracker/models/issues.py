@@ -170,6 +170,7 @@ class IssueHash(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "issue hashes"
         constraints = [
             models.UniqueConstraint(fields=["project", "hash"], name="issuehash_unique")
         ]
@@ -205,6 +206,7 @@ class IssueActivity(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "issue activities"
         indexes = [models.Index(fields=["issue", "-created"], name="activity_issue_created")]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from tracker.access import organizations_for
@@ -17,3 +18,10 @@ def home(request):
     if org is not None:
         return redirect("org-projects", org_slug=org.slug)
     return render(request, "home.html")
+
+
+@require_GET
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon
+    # rather than fill the logs with 404s.
+    return redirect(static("favicon.svg"))

@@ -349,8 +349,15 @@ def perform(action: str, issues: list[Issue], request: HttpRequest, membership: 
             done = actions.assign(issues, user, **options)
             return f"Assigned {len(done)} {plural}." if options else f"Unassigned {n} {plural}."
         case "merge":
+            # The target is one of the chosen issues and is not merged into itself, and issues
+            # merged before are skipped: count the chosen ones that now point at the target.
+            unmerged = [i.pk for i in issues if i.status != Issue.Status.MERGED]
             target = actions.merge(issues, user)
-            return f"Merged {n} issues into {target.qualified_short_id}."
+            merged = Issue.objects.filter(pk__in=unmerged, merged_into=target).count()
+            return (
+                f"Merged {merged} issue{'' if merged == 1 else 's'} "
+                f"into {target.qualified_short_id}."
+            )
         case "delete" | "discard":
             if not membership.can_manage:
                 raise PermissionDenied("Only owners and admins delete issues.")
@@ -448,12 +455,28 @@ def daily_counts(issue_id: int, days: int = 14) -> list[tuple[str, int]]:
     return [((start + timedelta(days=i)).strftime("%b %-d"), n) for i, n in enumerate(totals)]
 
 
+def ignored_more_events(issue: Issue) -> int | None:
+    """How many more events the user chose to wait for, from the ignore that is in force.
+
+    The issue itself stores only the absolute count to reach (times_seen at the time plus the
+    choice), which is not the number anyone picked.
+    """
+    if issue.status != Issue.Status.IGNORED or not issue.ignored_until_times_seen:
+        return None
+    latest = (
+        IssueActivity.objects.filter(issue=issue, kind=IssueActivity.Kind.IGNORED)
+        .order_by("-created", "-pk").first()
+    )
+    return latest.data.get("more_events") if latest else None
+
+
 def detail_context(membership: Member, issue: Issue, event: Event | None) -> dict:
     """Everything the detail page shows beside the event itself."""
     family = actions.merged_family(issue.pk)
     return {
         "org": membership.organization, "project": issue.project, "membership": membership,
         "issue": issue, "family": family, "merged_count": len(family) - 1,
+        "ignored_more_events": ignored_more_events(issue),
         "days": daily_counts(issue.pk),
         "tags": tag_distribution(issue.pk),
         "activities": list(
