@@ -20,6 +20,31 @@ class MemberInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class ProvisionedAdd:
+    """Adding goes through tracker.provisioning, like every other way of creating the object:
+    the add form asks only for what provisioning doesn't decide, `provision` creates it, and
+    inlines (members, keys) are edited once it exists."""
+
+    add_form: type[forms.ModelForm]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            self.provision(request, obj)
+
+    def provision(self, request, obj) -> None:
+        raise NotImplementedError
+
+
 class OrganizationAddForm(forms.ModelForm):
     # Model and fields come from the admin, as for its default form.
     class Meta:
@@ -33,7 +58,7 @@ class OrganizationAddForm(forms.ModelForm):
 
 
 @admin.register(m.Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ProvisionedAdd, admin.ModelAdmin):
     list_display = ["name", "slug", "crash_report_limit", "created"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -42,19 +67,10 @@ class OrganizationAdmin(admin.ModelAdmin):
     # Adding goes through tracker.provisioning like every other way of creating one: the
     # creator becomes the owner (an organization without members is invisible to everyone,
     # its creator included). Members are managed once it exists.
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = OrganizationAddForm
-        return super().get_form(request, obj, **kwargs)
+    add_form = OrganizationAddForm
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-        else:
-            provisioning.set_up_organization(obj, request.user)
+    def provision(self, request, obj) -> None:
+        provisioning.set_up_organization(obj, request.user)
 
 
 @admin.register(m.Member)
@@ -90,7 +106,7 @@ class ProjectAddForm(forms.ModelForm):
 
 
 @admin.register(m.Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ProvisionedAdd, admin.ModelAdmin):
     list_display = ["slug", "name", "organization", "platform", "is_active", "created"]
     list_filter = ["is_active", "platform"]
     search_fields = ["slug", "name", "organization__slug"]
@@ -101,22 +117,13 @@ class ProjectAdmin(admin.ModelAdmin):
     # Adding goes through tracker.provisioning: the new project gets its key, team and alert
     # rules there, so the add form asks only for what they don't decide. Teams, keys and the
     # other settings are edited once it exists.
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = ProjectAddForm
-        return super().get_form(request, obj, **kwargs)
+    add_form = ProjectAddForm
 
     def get_fields(self, request, obj=None):
         return ProjectAddForm.Meta.fields if obj is None else super().get_fields(request, obj)
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-        else:
-            provisioning.set_up_project(obj)
+    def provision(self, request, obj) -> None:
+        provisioning.set_up_project(obj)
 
 
 @admin.register(m.ProjectKey)
