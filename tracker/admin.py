@@ -289,6 +289,6 @@ class SessionBucketAdmin(admin.ModelAdmin):
 
 @admin.register(m.ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "name", "user", "created", "last_used"]
+    list_display = ["hint", "name", "user", "organization", "created", "last_used"]
     readonly_fields = ["prefix", "token_hash"]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "organization"]

@@ -57,7 +57,9 @@ def test_dsn_command_prints_demo_or_named_project(db):
 def test_create_token_prints_a_working_token(client, db):
     user = make_user("bob")
     token = run("create_token", "bob").strip()
-    assert ApiToken.objects.get(user=user).prefix == token[7:15]
+    stored = ApiToken.objects.get(user=user)
+    assert token.startswith("sntryu_") and stored.prefix == token[:7] + token[-4:]
+    assert "project:releases" in stored.scopes and "org:admin" in stored.scopes
     assert token not in str(ApiToken.objects.values_list("token_hash", flat=True))
 
 

@@ -19,7 +19,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid bearer header.")
         token = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "organization")
             .filter(token_hash=hash_token(header[1]))
             .first()
         )

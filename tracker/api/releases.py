@@ -19,13 +19,15 @@ from tracker import releases
 from tracker.access import get_membership, get_project
 from tracker.api import release_serializers as out
 from tracker.api.pagination import Cursor, keyset_page, link_header
+from tracker.api.scopes import scoped
 from tracker.api.views import limit_param
 from tracker.models import ApiToken, Organization, Project, Release, Repository
 
 RELEASES_PER_PAGE = 100
-# What a token may do: everything its user may in their organizations, named in Sentry's
-# scopes for the parts of the API Errata has.
-TOKEN_SCOPES = ["event:read", "org:read", "project:read", "project:releases"]
+# Sentry's release routes accept any of these for reading, and `project:releases` (which the
+# write and admin project scopes and CI's `org:ci` include) for changes.
+READ = ("project:read", "project:releases")
+WRITE = "project:releases"
 NOT_FOUND = "The requested resource does not exist"
 
 
@@ -36,7 +38,7 @@ def index(request: Request) -> Response:
     user = request.user
     if user is None or not user.is_authenticated:
         return Response({"version": "0", "auth": None, "user": None})
-    auth = {"scopes": TOKEN_SCOPES} if isinstance(request.auth, ApiToken) else None
+    auth = {"scopes": request.auth.scopes} if isinstance(request.auth, ApiToken) else None
     return Response({"version": "0", "auth": auth, "user": {
         "id": str(user.pk), "username": user.get_username(), "email": user.email,
         "name": user.get_full_name() or user.get_username(), "isActive": user.is_active,
@@ -108,6 +110,7 @@ def _apply_commits(release: Release, data: dict) -> None:
 
 
 @api_view(["GET", "POST"])
+@scoped(GET=READ, POST=WRITE)
 def organization_releases(request: Request, org_slug: str) -> Response:
     organization = _organization(request, org_slug)
     if request.method == "GET":
@@ -131,12 +134,14 @@ def organization_releases(request: Request, org_slug: str) -> Response:
 
 
 @api_view(["GET"])
+@scoped(GET=READ)
 def project_releases(request: Request, org_slug: str, project_slug: str) -> Response:
     project = get_project(request.user, org_slug, project_slug)
     return _release_list(request, Release.objects.filter(projects=project))
 
 
 @api_view(["GET", "PUT", "DELETE"])
+@scoped(GET=READ, PUT=WRITE, DELETE=WRITE)
 def organization_release(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
     if request.method == "GET":
@@ -161,12 +166,14 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
 
 
 @api_view(["GET"])
+@scoped(GET=READ)
 def release_commits(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
     return Response([out.serialize_commit(c) for c in releases.release_commits(release)])
 
 
 @api_view(["GET"])
+@scoped(GET=READ)
 def release_commit_files(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
     return Response([out.serialize_file_change(f)
@@ -174,6 +181,7 @@ def release_commit_files(request: Request, org_slug: str, version: str) -> Respo
 
 
 @api_view(["GET"])
+@scoped(GET=READ)
 def previous_release_with_commits(request: Request, org_slug: str, version: str) -> Response:
     """The previous release with commits, or `{}` (sentry-cli reads an empty object as none)."""
     previous = releases.previous_with_commits(_release(request, org_slug, version))
@@ -181,6 +189,7 @@ def previous_release_with_commits(request: Request, org_slug: str, version: str)
 
 
 @api_view(["GET", "POST"])
+@scoped(GET=READ, POST=WRITE)
 def release_deploys(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
     if request.method == "GET":
@@ -199,6 +208,7 @@ def release_deploys(request: Request, org_slug: str, version: str) -> Response:
 
 
 @api_view(["GET"])
+@scoped(GET=("org:read", "project:releases"))
 def organization_repositories(request: Request, org_slug: str) -> Response:
     organization = _organization(request, org_slug)
     repositories = Repository.objects.filter(organization=organization).order_by("name")

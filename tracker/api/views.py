@@ -20,6 +20,7 @@ from tracker import search
 from tracker.access import get_membership, get_project
 from tracker.api import serializers
 from tracker.api.pagination import Cursor, keyset_page, link_header
+from tracker.api.scopes import scoped
 from tracker.models import Event, Issue, IssueActivity, Project
 
 DEFAULT_LIMIT = 25
@@ -30,6 +31,7 @@ SORTS = {"date": "last_seen", "new": "first_seen", "freq": "times_seen", "user":
 
 
 @api_view(["GET"])
+@scoped(GET="org:read")
 def organization_projects(request: Request, org_slug: str) -> Response:
     membership = get_membership(request.user, org_slug)
     projects = (
@@ -41,6 +43,7 @@ def organization_projects(request: Request, org_slug: str) -> Response:
 
 
 @api_view(["GET"])
+@scoped(GET="event:read")
 def project_event(request: Request, org_slug: str, project_slug: str, event_id: str) -> Response:
     project = get_project(request.user, org_slug, project_slug)
     try:
@@ -54,6 +57,7 @@ def project_event(request: Request, org_slug: str, project_slug: str, event_id: 
 
 
 @api_view(["GET"])
+@scoped(GET="event:read")
 def project_issues(request: Request, org_slug: str, project_slug: str) -> Response:
     project = get_project(request.user, org_slug, project_slug)
     limit = limit_param(request)
