@@ -266,14 +266,14 @@ def _read_manifest(joined) -> tuple[dict, list[ArtifactFile]]:
         headers = {str(k).lower(): str(v) for k, v in (entry.get("headers") or {}).items()}
         files.append(ArtifactFile(
             path=path[:1024], url=str(entry.get("url") or "")[:1024],
-            type=str(entry.get("type") or "")[:32], debug_id=_uuid(headers.get("debug-id")),
+            type=str(entry.get("type") or "")[:32], debug_id=parse_uuid(headers.get("debug-id")),
             sourcemap=(headers.get("sourcemap") or headers.get("x-sourcemap") or "")[:1024],
             size=members[path],
         ))
     return manifest, files
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
+def parse_uuid(value: str | None) -> uuid.UUID | None:
     if not value:
         return None
     try:
