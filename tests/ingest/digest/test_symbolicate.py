@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from django.urls import reverse
 
 from ingest.digest import symbolicate
 from tests.ingest.helpers import digest_all, event_envelope, post
@@ -157,3 +158,38 @@ def test_non_javascript_events_are_left_alone(project):
     symbolicate.symbolicate(event, project)
     assert event == {"platform": "python", "exception": {"values": []}}
     assert json.dumps(event)
+
+
+def page_of(client, user, event: Event) -> str:
+    client.force_login(user)
+    response = client.get(reverse("issues:detail", args=["acme", event.issue_id]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_issue_page_says_why_frames_are_minified(client, user, project, builds):
+    line, column = position(builds[1], "new TypeError")
+    debug_id = str(uuid.uuid4())
+    event = send(client, project, js_event(URL, line, column, debug_id=debug_id))
+    page = page_of(client, user, event)
+    assert "Processing errors" in page
+    assert (f"No source map found for app.js (looked for debug ID {debug_id}); uploaded "
+            "bundles: none (upload them with sentry-cli sourcemaps upload).") in page
+
+    bundle = upload(project, files_of(builds[2], str(uuid.uuid4())), release="shop@2.0")
+    page = page_of(client, user, event)
+    assert (f"uploaded bundles: {bundle.bundle_id} (release shop@2.0, 2 files, "
+            f"{bundle.created:%Y-%m-%d %H:%M}).") in page
+
+
+def test_the_issue_page_shows_the_minified_frame_on_request(client, user, project, builds):
+    debug_id = str(uuid.uuid4())
+    upload(project, files_of(builds[1], debug_id))
+    line, column = position(builds[1], "new TypeError")
+    event = send(client, project, js_event(URL, line, column, debug_id=debug_id))
+    page = page_of(client, user, event)
+    assert "Processing errors" not in page
+    assert '<span class="filename">/src/cart.js</span>' in page
+    assert (f"Mapped by the source map ~/static/app.js.map from the minified "
+            f"<code>{URL}:{line}:{column}</code> in <code>c</code>.") in page
+    assert "throw new TypeError(`item ${item.name} has no price`);" in page
