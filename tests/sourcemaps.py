@@ -6,11 +6,38 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import uuid
 import zipfile
+from pathlib import Path
 
 from tracker import artifact_bundles
 from tracker.models import ArtifactBundle, Project
+
+SENTRY_CLI = Path(sys.executable).with_name("sentry-cli")
+
+MINIFIED = 'function a(){throw new Error("boom")}a();\n//# sourceMappingURL=app.js.map\n'
+SOURCE_MAP = json.dumps({
+    "version": 3, "sources": ["../src/app.js"],
+    "sourcesContent": ['function explode() {\n  throw new Error("boom");\n}\nexplode();\n'],
+    "names": ["explode", "Error"],
+    "mappings": "AAAA,SAASA,IACP,MAAM,IAAIC,MAAM,OAClB,CACAD",
+})
+
+
+def sentry_cli(server: str, token: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "GITHUB_"))}
+    env.update(SENTRY_URL=server, SENTRY_AUTH_TOKEN=token, SENTRY_ORG="acme",
+               SENTRY_PROJECT="shop", SENTRY_DISABLE_UPDATE_CHECK="1", HOME=str(cwd),
+               GIT_CONFIG_GLOBAL=os.devnull)
+    result = subprocess.run([str(SENTRY_CLI), "--log-level=debug", *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"sentry-cli {' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
 
 
 def bundle_zip(files: dict[str, tuple[str, bytes, dict]], release: str = "",

@@ -60,7 +60,7 @@ def symbolicate(event: dict[str, Any], project: Project) -> None:
         except Exception:
             # A bug, or storage failing: this frame stays minified, the event is stored.
             logger.exception("could not symbolicate a frame of event %s", event.get("event_id"))
-            run.error({"type": "js_invalid_source", "url": frame.get("abs_path"),
+            run.error({"type": "js_invalid_source", "url": _url(frame),
                        "reason": "server error"})
     if run.errors:
         event["errors"] = [*(event.get("errors") or []), *run.errors[:MAX_ERRORS]]
@@ -71,10 +71,17 @@ def _frames(event: dict[str, Any]):
         for value in (event.get(container) or {}).get("values") or []:
             frames = ((value or {}).get("stacktrace") or {}).get("frames") or []
             for frame in frames:
-                if (isinstance(frame, dict) and isinstance(frame.get("abs_path"), str)
+                if (isinstance(frame, dict) and _url(frame)
                         and isinstance(frame.get("lineno"), int)
                         and isinstance(frame.get("colno"), int)):
                     yield frame
+
+
+def _url(frame: dict[str, Any]) -> str:
+    """The frame's script URL: browser SDKs send it as `filename` only, others as
+    `abs_path` (Sentry reads the one as the other when abs_path is missing)."""
+    value = frame.get("abs_path") or frame.get("filename")
+    return value if isinstance(value, str) else ""
 
 
 @dataclass
@@ -110,7 +117,7 @@ class _Run:
             self.errors.append(error)
 
     def frame(self, frame: dict[str, Any]) -> None:
-        abs_path = frame["abs_path"]
+        abs_path = _url(frame)
         if abs_path not in self.sources:
             self.sources[abs_path] = self._resolve(abs_path)
         source = self.sources[abs_path]
@@ -130,8 +137,9 @@ class _Run:
         if found is None and release:
             found, how = _find_by_url(self.project, release, dist, abs_path), "release"
         if found is None:
-            if not _looks_like_script(abs_path):
-                return _Source()  # `<anonymous>`, `native`, ...: nothing to map
+            if not debug_id and not _looks_like_script(abs_path):
+                # The page itself (inline handlers), `<anonymous>`, `native`: no map expected.
+                return _Source()
             error = {"type": "js_no_source", "url": abs_path}
             if debug_id:
                 error["debug_id"] = debug_id
@@ -151,8 +159,11 @@ class _Run:
         return _Source(parsed, map_file.url or abs_path, how)
 
 
+_SCRIPT = re.compile(r"\.(js|mjs|cjs|jsx|ts|tsx|bundle)$", re.IGNORECASE)
+
+
 def _looks_like_script(abs_path: str) -> bool:
-    return "/" in abs_path and not abs_path.startswith(("<", "["))
+    return bool(_SCRIPT.search(urlsplit(abs_path).path))
 
 
 # -- finding the files ------------------------------------------------------------------------
@@ -318,12 +329,12 @@ def _apply(frame: dict[str, Any], source: _Source, run: _Run) -> None:
     line, column = frame["lineno"] - 1, frame["colno"] - 1
     token, function = parsed.lookup(line, column, frame.get("function"))
     if token is None or token.src is None:
-        run.error({"type": "js_invalid_sourcemap_location", "url": frame["abs_path"],
+        run.error({"type": "js_invalid_sourcemap_location", "url": _url(frame),
                    "row": frame["lineno"], "column": frame["colno"]})
         return
     minified = {k: frame[k] for k in ("abs_path", "filename", "function", "lineno", "colno",
                                       "in_app", "context_line") if frame.get(k) is not None}
-    abs_path = _original_path(token.src, frame["abs_path"])
+    abs_path = _original_path(token.src, _url(frame))
     frame["abs_path"] = abs_path
     frame["filename"] = _filename(abs_path)
     if function:

@@ -8,41 +8,16 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.factories import make_org, make_user
+from tests.sourcemaps import MINIFIED, SOURCE_MAP, sentry_cli
 from tests.tracker.test_api import make_token
 from tracker import artifact_bundles
 from tracker.models import ArtifactBundle, ArtifactFile, FileChunk
-
-SENTRY_CLI = Path(sys.executable).with_name("sentry-cli")
-
-MINIFIED = 'function a(){throw new Error("boom")}a();\n//# sourceMappingURL=app.js.map\n'
-SOURCE_MAP = json.dumps({
-    "version": 3, "sources": ["../src/app.js"],
-    "sourcesContent": ['function explode() {\n  throw new Error("boom");\n}\nexplode();\n'],
-    "names": ["explode", "Error"],
-    "mappings": "AAAA,SAASA,IACP,MAAM,IAAIC,MAAM,OAClB,CACAD",
-})
-
-
-def sentry_cli(server: str, token: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "GITHUB_"))}
-    env.update(SENTRY_URL=server, SENTRY_AUTH_TOKEN=token, SENTRY_ORG="acme",
-               SENTRY_PROJECT="shop", SENTRY_DISABLE_UPDATE_CHECK="1", HOME=str(cwd),
-               GIT_CONFIG_GLOBAL=os.devnull)
-    result = subprocess.run([str(SENTRY_CLI), "--log-level=debug", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    if result.returncode != 0:
-        raise AssertionError(f"sentry-cli {' '.join(args)} failed ({result.returncode}):\n"
-                             f"{result.stdout}\n{result.stderr}")
-    return result
 
 
 def write_dist(root: Path, minified: str = MINIFIED, source_map: str = SOURCE_MAP) -> Path:
