@@ -47,7 +47,7 @@ def bundle_zip(files: dict[str, tuple[str, bytes, dict]], release: str = "",
     manifest: dict = {"files": {}, "debug_id": str(uuid.uuid4())}
     if release:
         manifest.update(release=release, dist=dist or None)
-    with zipfile.ZipFile(out, "w") as archive:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, (url, (kind, data, headers)) in enumerate(files.items()):
             path = f"files/_/_/{index}"
             archive.writestr(path, data)

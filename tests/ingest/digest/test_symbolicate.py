@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from ingest.digest import symbolicate
+from ingest.models import InboxItem
 from tests.ingest.helpers import digest_all, event_envelope, post
 from tests.jsapp.build import build, position
 from tests.sourcemaps import js_event, upload
@@ -115,8 +116,7 @@ def test_dependencies_are_not_in_app():
     assert symbolicate._filename("webpack://shop/./src/cart.js") == "src/cart.js"
 
 
-def test_missing_corrupt_and_oversized_maps_keep_the_event_minified(client, project, builds,
-                                                                     settings):
+def test_missing_corrupt_and_50_mb_maps_keep_the_event_minified(client, user, project, builds):
     line, column = position(builds[1], "new TypeError")
     missing = send(client, project, js_event(URL, line, column, debug_id=str(uuid.uuid4())))
     assert frame_of(missing)["function"] == "c"
@@ -130,13 +130,28 @@ def test_missing_corrupt_and_oversized_maps_keep_the_event_minified(client, proj
     assert frame_of(corrupt)["lineno"] == line
     assert corrupt.data["errors"][0]["type"] == "js_invalid_source"
 
+    # A valid map of 50 MB (its sources inlined), over the default SOURCEMAP_MAX_SIZE: it is
+    # not even read.
     large_id = str(uuid.uuid4())
-    upload(project, files_of(builds[1], large_id))
-    settings.ERRATA = {**settings.ERRATA, "SOURCEMAP_MAX_SIZE": 1024}
+    files = files_of(builds[1], large_id)
+    huge = json.loads(files["~/static/app.js.map"][1])
+    huge["sourcesContent"][0] += "// " + "x" * (50 * 1024 * 1024) + "\n"
+    files["~/static/app.js.map"] = ("source_map", json.dumps(huge).encode(),
+                                    {"debug-id": large_id})
+    upload(project, files)
     large = send(client, project, js_event(URL, line, column, debug_id=large_id))
     assert frame_of(large)["lineno"] == line
     assert large.data["errors"] == [{"type": "js_too_large", "url": "~/static/app.js.map",
-                                     "max_size": 1024}]
+                                     "max_size": 40 * 1024 * 1024}]
+    assert symbolicate.cache.size < 10 * 1024 * 1024
+
+    # All stored, none left to retry; the issue page says why each is minified.
+    assert not InboxItem.objects.exists()
+    page = page_of(client, user, large)
+    assert ("The source map ~/static/app.js.map is larger than the 41943040 bytes "
+            "symbolication reads (SOURCEMAP_MAX_SIZE).") in page
+    page = page_of(client, user, corrupt)
+    assert "The source map ~/static/app.js.map could not be read" in page
 
 
 def test_the_cache_is_bounded_by_bytes(project, builds, settings):
@@ -162,7 +177,8 @@ def test_non_javascript_events_are_left_alone(project):
 
 def page_of(client, user, event: Event) -> str:
     client.force_login(user)
-    response = client.get(reverse("issues:detail", args=["acme", event.issue_id]))
+    response = client.get(reverse("issues:event",
+                                  args=["acme", event.issue_id, event.event_id.hex]))
     assert response.status_code == 200
     return response.content.decode()
 
