@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 
 from tests.factories import make_org, make_user
 from tests.sourcemaps import MINIFIED, SOURCE_MAP, sentry_cli
@@ -176,3 +177,16 @@ def test_another_organizations_routes_are_404(cli, db):
     make_org("Other", owner=make_user("bob"))
     assert cli.get("/api/0/organizations/other/chunk-upload/").status_code == 404
     assert cli.assemble(checksum="a" * 40, chunks=[], projects=["shop"]).status_code == 200
+
+
+def test_chunk_and_bundle_files_go_with_their_organization(cli, org, project,
+                                                           django_capture_on_commit_callbacks):
+    data = _bundle_zip({"app.js": MINIFIED.encode()})
+    cli.upload(data)
+    cli.assemble(checksum=_sha1(data), chunks=[_sha1(data)], projects=["shop"])
+    artifact_bundles.assemble(ArtifactBundle.objects.get().pk)
+    names = [FileChunk.objects.get().file.name, ArtifactBundle.objects.get().file.name]
+    assert all(default_storage.exists(name) for name in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        org.delete()
+    assert not any(default_storage.exists(name) for name in names)
