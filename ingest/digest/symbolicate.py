@@ -35,6 +35,8 @@ from tracker.models import ArtifactBundle, ArtifactFile, Project
 
 logger = logging.getLogger(__name__)
 
+# Browser SDKs send `javascript`, @sentry/node sends `node`: both run bundled, mapped code.
+PLATFORMS = ("javascript", "node")
 CONTEXT_LINES = 5
 MAX_CONTEXT_LINE = 500  # a minified line is no context; original lines this long are cut
 MAX_ERRORS = 10
@@ -48,7 +50,7 @@ _WEBPACK_PREFIX = re.compile(r"^webpack://[^/]*/")
 
 def symbolicate(event: dict[str, Any], project: Project) -> None:
     """Map the event's JavaScript frames in place; add `errors` for those that stay minified."""
-    if event.get("platform") != "javascript":
+    if event.get("platform") not in PLATFORMS:
         return
     frames = list(_frames(event))
     if not frames:
@@ -249,7 +251,10 @@ class _ParsedMap:
         return self.lines[src_id]
 
     def lookup(self, line: int, column: int, minified_name: str | None):
-        if self.minified is None or not minified_name:
+        # V8 qualifies names (`Object.b`, `HTMLButtonElement.onclick`); the minified source
+        # declares the last part.
+        minified_name = (minified_name or "").rsplit(".", 1)[-1]
+        if self.minified is None or not minified_name or "<" in minified_name:
             return self.view.lookup(line, column), None
         key = (line, column, minified_name)
         if key in self.functions:

@@ -32,6 +32,19 @@ def build(root: Path, build_number: int = 1, *, name: str = "app") -> Path:
     return out
 
 
+def build_node(root: Path) -> Path:
+    """The TypeScript module tests/jsapp/ts/orders.ts compiled for Node (CommonJS, minified,
+    with its source map) to `root/dist/orders.js`, from a copy in `root/ts`."""
+    shutil.copytree(HERE / "ts", root / "ts", dirs_exist_ok=True)
+    out = root / "dist" / "orders.js"
+    subprocess.run(
+        [str(ESBUILD), str(root / "ts" / "orders.ts"), "--bundle", "--minify", "--sourcemap",
+         "--platform=node", "--format=cjs", f"--outfile={out}", "--log-level=warning"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return out
+
+
 def build_sentry(root: Path) -> Path:
     """The real @sentry/browser (npm, tests/node) bundled as one script, `window.Sentry`."""
     out = root / "sentry.js"
