@@ -6,6 +6,7 @@ class TrackerConfig(AppConfig):
     verbose_name = "Errata"
 
     def ready(self) -> None:
-        from tracker import attachment_files
+        from tracker import artifact_bundles, attachment_files
 
         attachment_files.connect()
+        artifact_bundles.connect()

@@ -20,9 +20,26 @@ class Platform:
     install: str = ""
     snippet: str = ""
     where: str = ""  # where the snippet goes, when that matters
+    sourcemaps: bool = False  # minified in production: show how to upload source maps
 
     def init_snippet(self, dsn: str) -> str:
         return self.snippet.replace(DSN_PLACEHOLDER, dsn)
+
+
+def sourcemap_steps(server_url: str, org_slug: str, project_slug: str) -> str:
+    """How to upload a build's source maps to this server with sentry-cli (docs/sourcemaps.md):
+    shell lines to run after each production build, in the build's output directory."""
+    return (
+        "# Build with source maps (esbuild --sourcemap, Vite build.sourcemap: true,\n"
+        "# webpack devtool: \"source-map\"), then upload them from your CI:\n"
+        "npm install --save-dev @sentry/cli\n"
+        f"export SENTRY_URL={server_url}\n"
+        f"export SENTRY_ORG={org_slug}\n"
+        f"export SENTRY_PROJECT={project_slug}\n"
+        "export SENTRY_AUTH_TOKEN=...  # manage.py create_token <username>\n"
+        "npx sentry-cli sourcemaps inject ./dist\n"
+        "npx sentry-cli sourcemaps upload ./dist\n"
+    )
 
 
 _PYTHON = """\
@@ -127,11 +144,12 @@ PLATFORMS: dict[str, Platform] = {p.id: p for p in [
     Platform("node-express", "Express", "npm install @sentry/node", _EXPRESS,
              "before express is required"),
     Platform("javascript", "Browser JavaScript", "npm install @sentry/browser",
-             _browser("@sentry/browser"), "in your entry point"),
+             _browser("@sentry/browser"), "in your entry point", sourcemaps=True),
     Platform("javascript-react", "React", "npm install @sentry/react",
-             _browser("@sentry/react"), "before the app is rendered"),
+             _browser("@sentry/react"), "before the app is rendered", sourcemaps=True),
     Platform("javascript-vue", "Vue", "npm install @sentry/vue",
-             _browser("@sentry/vue", "  app,\n"), "after createApp(), before mount()"),
+             _browser("@sentry/vue", "  app,\n"), "after createApp(), before mount()",
+             sourcemaps=True),
     Platform("go", "Go", "go get github.com/getsentry/sentry-go", _GO),
     Platform("java", "Java", "implementation 'io.sentry:sentry:latest.release'  // Gradle",
              _JAVA, "at startup"),

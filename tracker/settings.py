@@ -227,6 +227,16 @@ ERRATA = {
     "EVENT_RETENTION_DAYS": env_int("EVENT_RETENTION_DAYS", 90, minimum=1),
     "OUTCOME_RETENTION_DAYS": env_int("OUTCOME_RETENTION_DAYS", 90, minimum=1),
     "SESSION_RETENTION_DAYS": env_int("SESSION_RETENTION_DAYS", 90, minimum=1),
+    # Source maps (docs/sourcemaps.md): what sentry-cli may upload, what symbolication parses.
+    "CHUNK_UPLOAD_CHUNK_SIZE": env_int("CHUNK_UPLOAD_CHUNK_SIZE", 8 * 1024 * 1024,
+                                       minimum=64 * 1024),
+    "CHUNK_UPLOAD_MAX_REQUEST_SIZE": env_int("CHUNK_UPLOAD_MAX_REQUEST_SIZE",
+                                             32 * 1024 * 1024, minimum=64 * 1024),
+    "ARTIFACT_BUNDLE_MAX_SIZE": env_int("ARTIFACT_BUNDLE_MAX_SIZE", 200 * 1024 * 1024,
+                                        minimum=1024),
+    "ARTIFACT_BUNDLE_MAX_FILES": env_int("ARTIFACT_BUNDLE_MAX_FILES", 10000, minimum=1),
+    "SOURCEMAP_MAX_SIZE": env_int("SOURCEMAP_MAX_SIZE", 40 * 1024 * 1024, minimum=1024),
+    "SOURCEMAP_CACHE_SIZE": env_int("SOURCEMAP_CACHE_SIZE", 256 * 1024 * 1024, minimum=0),
 }
 
 REST_FRAMEWORK = {

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from tracker import retention
+from tracker import artifact_bundles, retention
 
 logger = logging.getLogger(__name__)
 
@@ -18,3 +18,20 @@ def apply_retention() -> None:
     if removed:
         logger.info("retention removed %s", ", ".join(
             f"{removed[kind]} {kind}" for kind in retention.KINDS if removed[kind]))
+
+
+@shared_task(ignore_result=True)
+def assemble_artifact_bundle(bundle_id: int) -> None:
+    """Join an uploaded bundle's chunks and index it; once (errors end in state `error`)."""
+    artifact_bundles.assemble(bundle_id)
+
+
+def start_assembly(bundle_id: int) -> None:
+    """Queue the assembly of a bundle; with the broker down, assemble here: sentry-cli is
+    polling for the result, and nothing else would start it."""
+    try:
+        assemble_artifact_bundle.delay(bundle_id)
+    except Exception:
+        logger.warning("broker unavailable; assembling bundle %s in-process", bundle_id,
+                       exc_info=True)
+        artifact_bundles.assemble(bundle_id)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grouping
-from ingest.digest import severity
+from ingest.digest import severity, symbolicate
 from ingest.digest.normalize.event import InvalidEvent, normalize_event
 from ingest.digest.normalize.meta import Notes
 from ingest.models import InboxItem
@@ -71,6 +71,8 @@ def prepare(item: InboxItem, project: Project) -> Prepared:
     if is_sample:
         # Onboarding's sample event: say in the log that it went through, step by step.
         logger.info("processing sample event %s of project %s", event["event_id"], project.pk)
+    # Before grouping: JavaScript issues group on the original code, not on minified names.
+    symbolicate.symbolicate(event, project)
     result = _group(event, project)
     event.update(
         hashes=result.hashes, fingerprint=result.fingerprint, title=result.title,

@@ -319,3 +319,23 @@ def test_members_see_onboarding_without_the_sample_button(client, project):
     assert project.keys.get().dsn in html
     assert "Send a sample event" not in html
     assert_links_open(client, html)
+
+
+@pytest.mark.parametrize("platform_id", ["javascript", "javascript-react", "javascript-vue"])
+def test_browser_projects_show_how_to_upload_source_maps(signed_in, org, platform_id,
+                                                         settings):
+    project = make_project(org, "Front", platform=platform_id, slug="front")
+    html = signed_in.get(issues_url(project)).content.decode()
+    assert "4. Upload source maps" in html
+    steps = platforms.sourcemap_steps(settings.PUBLIC_URL, org.slug, "front")
+    assert escape(steps) in html
+    for line in (f"export SENTRY_URL={settings.PUBLIC_URL}", f"export SENTRY_ORG={org.slug}",
+                 "export SENTRY_PROJECT=front", "npx sentry-cli sourcemaps inject ./dist",
+                 "npx sentry-cli sourcemaps upload ./dist"):
+        assert line in steps
+    assert_links_open(signed_in, html)
+
+
+def test_other_projects_show_no_source_map_steps(signed_in, org):
+    project = make_project(org, "Api", platform="python", slug="api")
+    assert "Upload source maps" not in signed_in.get(issues_url(project)).content.decode()

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tracker.api import releases, views
+from tracker.api import artifacts, releases, views
 
 
 class ReleaseVersionConverter:
@@ -27,6 +27,10 @@ urlpatterns = [
          name="api-organization-projects"),
     path("organizations/<slug:org_slug>/repos/", releases.organization_repositories,
          name="api-organization-repos"),
+    path("organizations/<slug:org_slug>/chunk-upload/", artifacts.chunk_upload,
+         name="api-chunk-upload"),
+    path("organizations/<slug:org_slug>/artifactbundle/assemble/",
+         artifacts.artifact_bundle_assemble, name="api-artifact-bundle-assemble"),
     path("organizations/<slug:org_slug>/releases/", releases.organization_releases,
          name="api-organization-releases"),
     path(RELEASE + "commits/", releases.release_commits, name="api-release-commits"),

@@ -1,5 +1,6 @@
 """The tracker's models, one module per concept, all importable from `tracker.models`."""
 
+from tracker.models.artifacts import ArtifactBundle, ArtifactFile, FileChunk
 from tracker.models.commits import Commit, CommitFileChange, ReleaseCommit, Repository
 from tracker.models.events import Attachment, Event, UserReport
 from tracker.models.issues import (
@@ -29,6 +30,8 @@ __all__ = [
     "CRASH_REPORTS_ALL",
     "CRASH_REPORTS_NONE",
     "ApiToken",
+    "ArtifactBundle",
+    "ArtifactFile",
     "Attachment",
     "Commit",
     "CommitFileChange",
@@ -36,6 +39,7 @@ __all__ = [
     "DiscardedFingerprint",
     "Environment",
     "Event",
+    "FileChunk",
     "Handling",
     "Issue",
     "IssueActivity",

@@ -44,6 +44,12 @@ def _frame(frame: dict) -> dict:
             })
     in_app = frame.get("in_app") is True
     variables = frame.get("vars") if isinstance(frame.get("vars"), dict) else {}
+    data = frame.get("data") if isinstance(frame.get("data"), dict) else {}
+    minified = data.get("minified") if data.get("symbolicated") else None
+    if isinstance(minified, dict):
+        # The frame as the browser reported it, before the source map: shown on request.
+        minified = {**minified, "filename": minified.get("filename")
+                    or minified.get("abs_path") or "?"}
     return {
         "filename": frame.get("filename") or frame.get("abs_path") or frame.get("module") or "?",
         "module": frame.get("module") or "",
@@ -55,6 +61,8 @@ def _frame(frame: dict) -> dict:
         "lines": lines,
         "vars": sorted(variables.items()),
         "package": frame.get("package") or "",
+        "minified": minified if isinstance(minified, dict) else None,
+        "sourcemap": data.get("sourcemap") or "",
     }
 
 

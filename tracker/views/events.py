@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from tracker import actions
+from tracker import actions, event_errors
 from tracker.access import get_membership
 from tracker.models import Attachment, Event, Issue, Member
 
@@ -60,6 +60,7 @@ def event_context(issue: Issue, family: list[int], event: Event | None) -> dict:
     if event is not None:
         context["older"] = _neighbour(family, event, older=True)
         context["newer"] = _neighbour(family, event, older=False)
+        context["processing_errors"] = event_errors.explain(event.data, issue.project)
         context["attachments"] = list(
             Attachment.objects.filter(project_id=issue.project_id, event_id=event.event_id)
             .order_by("name")

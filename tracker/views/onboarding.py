@@ -8,6 +8,7 @@ list would only say "no issues"); `first_event_status` is the polled part.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -38,6 +39,9 @@ def page(request: HttpRequest, member: Member, project: Project) -> HttpResponse
         "dsn": key.dsn if key else "", "platform": platform,
         "snippet": platform.init_snippet(key.dsn) if key and platform.snippet else "",
         "first_issue": first_issue(project),
+        "sourcemap_steps": platforms.sourcemap_steps(
+            settings.PUBLIC_URL, project.organization.slug, project.slug)
+        if platform.sourcemaps else "",
     })
 
 

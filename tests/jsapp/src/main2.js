@@ -1,0 +1,4 @@
+import { discount } from "./extra.js";
+import { addPen, payBigCart } from "./main.js";
+
+export { addPen, payBigCart, discount };

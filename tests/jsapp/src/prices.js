@@ -1,0 +1,3 @@
+export function total(cart) {
+  return cart.items.reduce((sum, item) => sum + item.price * item.quantity, 0);
+}
