@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from tracker import artifact_bundles, tasks
 from tracker.access import get_membership
+from tracker.api.scopes import scoped
 from tracker.models import Organization, Project
 
 SHA1 = re.compile(r"^[0-9a-f]{40}$")
@@ -30,6 +31,7 @@ def _organization(request: Request, org_slug: str) -> Organization:
 
 
 @api_view(["GET", "POST"])
+@scoped(GET=("project:read", "project:releases"), POST="project:releases")
 def chunk_upload(request: Request, org_slug: str) -> Response:
     organization = _organization(request, org_slug)
     if request.method == "GET":
@@ -75,6 +77,7 @@ class AssembleRequest(serializers.Serializer):
 
 
 @api_view(["POST"])
+@scoped(POST="project:releases")
 def artifact_bundle_assemble(request: Request, org_slug: str) -> Response:
     organization = _organization(request, org_slug)
     body = AssembleRequest(data=request.data)

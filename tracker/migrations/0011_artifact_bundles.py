@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0009_alter_issueactivity_options_alter_issuehash_options'),
+        ('tracker', '0010_api_token_scopes'),
     ]
 
     operations = [
