@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tracker.api import releases, views
+from tracker.api import releases, sessions, views
 
 
 class ReleaseVersionConverter:
@@ -27,6 +27,8 @@ urlpatterns = [
          name="api-organization-projects"),
     path("organizations/<slug:org_slug>/repos/", releases.organization_repositories,
          name="api-organization-repos"),
+    path("organizations/<slug:org_slug>/sessions/", sessions.organization_sessions,
+         name="api-organization-sessions"),
     path("organizations/<slug:org_slug>/releases/", releases.organization_releases,
          name="api-organization-releases"),
     path(RELEASE + "commits/", releases.release_commits, name="api-release-commits"),
