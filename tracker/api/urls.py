@@ -1,23 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
+from tracker import url_converters  # noqa: F401 - registers <version:...>
 from tracker.api import releases, sessions, views
-
-
-class ReleaseVersionConverter:
-    """A release version in a URL: anything but empty, `/` included (clients percent-encode
-    it, and the server decodes it before routing). The routes below a release come before
-    its detail route, so `1.0/deploys/` is the deploys of `1.0`."""
-
-    regex = ".+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ReleaseVersionConverter, "version")
 
 RELEASE = "organizations/<slug:org_slug>/releases/<version:version>/"
 
