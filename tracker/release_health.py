@@ -365,13 +365,16 @@ def release_health(project_id: int, versions: list[str], *, days: int = 14,
 
 
 def crash_free_rate(project_id: int, release: str | None, since: datetime,
-                    until: datetime) -> tuple[float | None, int]:
+                    until: datetime, *, environment: str | None = None,
+                    ) -> tuple[float | None, int]:
     """Crash-free session rate of a project (or one of its releases) between two moments,
     by the hours sessions started in, and the number of sessions it is computed from."""
     rows = SessionBucket.objects.filter(project_id=project_id, hour__gte=floor_hour(since),
                                         hour__lt=until)
     if release is not None:
         rows = rows.filter(release=release)
+    if environment is not None:
+        rows = rows.filter(environment=environment)
     counts = dict(rows.values_list("status").annotate(n=Sum("count")))
     total = sum(counts.values())
     if not total:
