@@ -50,25 +50,98 @@ class SessionUpdate:
 
 # -- folding ----------------------------------------------------------------------------------
 
+STATE_COLUMNS = ("project_id", "sid", "hour", "release", "environment", "status", "previous",
+                 "counted", "distinct_id")
+BUCKET_KEY = ("project_id", "hour", "release", "environment", "status")
+
+
 def fold(updates: list[SessionUpdate]) -> None:
-    """Fold a batch's session updates into the hourly buckets: one upsert of the sessions'
-    states (which reads back where each was counted before), one upsert of the buckets."""
-    deltas: Counter[tuple] = Counter()
+    """Fold a batch's session updates into the hourly buckets.
+
+    On PostgreSQL one statement does it all: the upsert of the sessions' states, whose
+    RETURNING says where each session was counted before, feeds the upsert of the bucket
+    deltas (and the aggregates) in the same statement. Elsewhere the same two upserts run
+    one after the other."""
+    states = [
+        (u.project_id, u.sid, u.hour, u.release, u.environment, u.status, 0, u.init, u.user)
+        for u in _merge([u for u in updates if u.sid is not None])
+    ]
+    aggregates: Counter[tuple] = Counter()
     for u in updates:
         if u.sid is None:
-            deltas[(u.project_id, u.hour, u.release, u.environment, STATUS_NAMES[u.status])] += (
-                u.count)
-    for project_id, hour, release, environment, previous, status in _fold_states(
-        [u for u in updates if u.sid is not None]
-    ):
-        if previous == status:
-            continue
-        deltas[(project_id, hour, release, environment, STATUS_NAMES[status])] += 1
-        if previous:
-            deltas[(project_id, hour, release, environment, STATUS_NAMES[previous])] -= 1
-    key = ("project_id", "hour", "release", "environment", "status")
-    sql.add(SessionBucket, (*key, "count"),
-            [(*k, n) for k, n in sorted(deltas.items()) if n], key=key, sums=("count",))
+            aggregates[(u.project_id, u.hour, u.release, u.environment, u.status)] += u.count
+    if connection.vendor == "postgresql":
+        _fold_in_one_statement(states, aggregates)
+        return
+    deltas = Counter(aggregates)
+    for project_id, hour, release, environment, previous, status in _fold_states(states):
+        if previous != status:
+            deltas[(project_id, hour, release, environment, status)] += 1
+            if previous:
+                deltas[(project_id, hour, release, environment, previous)] -= 1
+    rows = sorted((p, h, r, e, STATUS_NAMES[s], n) for (p, h, r, e, s), n in deltas.items() if n)
+    sql.add(SessionBucket, (*BUCKET_KEY, "count"), rows, key=BUCKET_KEY, sums=("count",))
+
+
+def _state_conflict(greatest: str) -> str:
+    """A session's state after an update (see _fold_states)."""
+    return (
+        "(project_id, sid) DO UPDATE SET "
+        "previous = CASE WHEN {t}.counted THEN {t}.status ELSE 0 END, "
+        f"status = {greatest}({{t}}.status, excluded.status), "
+        "counted = {t}.counted OR excluded.counted, "
+        "distinct_id = CASE WHEN {t}.distinct_id = '' THEN excluded.distinct_id "
+        "ELSE {t}.distinct_id END"
+    )
+
+
+_RETURNING = "project_id, hour, release, environment, previous, status, counted"
+
+
+def _fold_in_one_statement(states: list[tuple], aggregates: Counter) -> None:
+    """`WITH moved AS (upsert states RETURNING ...), added AS (aggregates) INSERT INTO
+    buckets SELECT the deltas ... ON CONFLICT add`: data-modifying CTEs, PostgreSQL only."""
+    ctes, sources, params = [], [], []
+    if states:
+        upsert, upsert_params = sql.insert_statement(
+            SessionState, STATE_COLUMNS, states, on_conflict=_state_conflict("GREATEST"),
+            returning=_RETURNING)
+        ctes.append(f"moved AS ({upsert})")
+        params += upsert_params
+        sources += [
+            "SELECT project_id, hour, release, environment, status, 1 AS n FROM moved "
+            "WHERE counted AND status <> previous",
+            "SELECT project_id, hour, release, environment, previous, -1 FROM moved "
+            "WHERE counted AND previous > 0 AND status <> previous",
+        ]
+    if aggregates:
+        field_list = [*sql.fields(SessionState, ("project_id", "hour", "release",
+                                                 "environment", "status")),
+                      *sql.fields(SessionBucket, ("count",))]
+        rows = [(*k, n) for k, n in sorted(aggregates.items())]
+        source, source_params = sql.rows_source(field_list, sql.prep_rows(field_list, rows))
+        ctes.append(f"added (project_id, hour, release, environment, status, n) AS ({source})")
+        params += source_params
+        sources.append("SELECT project_id, hour, release, environment, status, n FROM added")
+    if not sources:
+        return
+    table = SessionBucket._meta.db_table
+    label = "CASE status " + " ".join(
+        f"WHEN {s.value} THEN '{s.label}'" for s in SessionStatus) + " END"
+    # Rows in key order, so that concurrent batches lock buckets in the same order. Only
+    # table, column and status names are formatted in; values are parameters.
+    statement = (
+        f"WITH {', '.join(ctes)} "  # noqa: S608 - names only
+        f"INSERT INTO {table} (project_id, hour, release, environment, status, count) "
+        f"SELECT project_id, hour, release, environment, {label}, SUM(n) "
+        f"FROM ({' UNION ALL '.join(sources)}) AS deltas "
+        "GROUP BY project_id, hour, release, environment, status HAVING SUM(n) <> 0 "
+        "ORDER BY project_id, hour, release, environment, status "
+        f"ON CONFLICT ({', '.join(BUCKET_KEY)}) "
+        f"DO UPDATE SET count = {table}.count + excluded.count"
+    )
+    with sql.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def _merge(updates: list[SessionUpdate]) -> list[SessionUpdate]:
@@ -88,7 +161,7 @@ def _merge(updates: list[SessionUpdate]) -> list[SessionUpdate]:
     return [merged[k] for k in sorted(merged, key=lambda k: (k[0], str(k[1])))]
 
 
-def _fold_states(updates: list[SessionUpdate]) -> list[tuple]:
+def _fold_states(states: list[tuple]) -> list[tuple]:
     """Upsert the sessions' states; (project, hour, release, environment, previous, status)
     of each counted session, `previous` 0 when it was not counted before.
 
@@ -97,28 +170,10 @@ def _fold_states(updates: list[SessionUpdate]) -> list[tuple]:
     later, counts it in its worst status. The status only gets worse, so a retried or late
     older update changes nothing. The `previous` and `status` columns are set from the row
     as locked by the upsert, so concurrent batches updating one session move it once each."""
-    if not updates:
+    if not states:
         return []
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    rows = [
-        (u.project_id, u.sid, u.hour, u.release, u.environment, u.status, 0, u.init, u.user)
-        for u in _merge(updates)
-    ]
-    returned = sql.insert(
-        SessionState,
-        ("project_id", "sid", "hour", "release", "environment", "status", "previous", "counted",
-         "distinct_id"),
-        rows,
-        on_conflict=(
-            "(project_id, sid) DO UPDATE SET "
-            "previous = CASE WHEN {t}.counted THEN {t}.status ELSE 0 END, "
-            f"status = {greatest}({{t}}.status, excluded.status), "
-            "counted = {t}.counted OR excluded.counted, "
-            "distinct_id = CASE WHEN {t}.distinct_id = '' THEN excluded.distinct_id "
-            "ELSE {t}.distinct_id END"
-        ),
-        returning="project_id, hour, release, environment, previous, status, counted",
-    )
+    returned = sql.insert(SessionState, STATE_COLUMNS, states,
+                          on_conflict=_state_conflict("MAX"), returning=_RETURNING)
     return [
         (project_id, _aware(hour), release, environment, previous, status)
         for project_id, hour, release, environment, previous, status, counted in returned
