@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from tracker import sql
@@ -382,11 +383,18 @@ def release_health(project_id: int, versions: list[str], *, days: int = 14,
     now = now or timezone.now()
     end = floor_hour(now) + timedelta(hours=1)
     since = end - timedelta(days=days)
-    first_day = since
-    health = {v: ReleaseHealth(daily=[0] * days) for v in versions}
-    buckets = SessionBucket.objects.filter(project_id=project_id, release__in=versions,
-                                           hour__gte=since, hour__lt=end)
-    for row in buckets.values("release", "hour", "status").annotate(n=Sum("count")):
+    # The window spans days + 1 calendar days (UTC), the first and last one partly.
+    health = {v: ReleaseHealth(daily=[0] * (days + 1)) for v in versions}
+    # Summed per release, status and day in the database: a few rows per release and day,
+    # whatever the number of hourly rows behind them.
+    buckets = (
+        SessionBucket.objects.filter(project_id=project_id, release__in=versions,
+                                     hour__gte=since, hour__lt=end)
+        .values("release", "status", day=TruncDay("hour", tzinfo=UTC))
+        .annotate(n=Sum("count"), recent=Sum("count", filter=Q(hour__gte=end - ADOPTION_WINDOW)))
+        .order_by()
+    )
+    for row in buckets:
         h = health[row["release"]]
         n = row["n"]
         h.sessions += n
@@ -394,10 +402,9 @@ def release_health(project_id: int, versions: list[str], *, days: int = 14,
             h.crashed += n
         elif row["status"] == SessionStatus.UNHANDLED.label:
             h.unhandled += n
-        hour = _aware(row["hour"])
-        h.daily[min(days - 1, int((hour - first_day) / timedelta(days=1)))] += n
-        if hour >= end - ADOPTION_WINDOW:
-            h.sessions_24h += n
+        index = (_aware(row["day"]).date() - since.date()).days
+        h.daily[min(days, max(0, index))] += n
+        h.sessions_24h += row["recent"] or 0
     users = (
         SessionState.objects.filter(project_id=project_id, release__in=versions,
                                     hour__gte=since, hour__lt=end, counted=True)

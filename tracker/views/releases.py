@@ -88,7 +88,7 @@ def release_detail(request: HttpRequest, org_slug: str, project_slug: str, versi
     for commit in commits:
         commit.files_shown = list(commit.file_changes.all())[:FILES_SHOWN]
     facts = releases.facts_for([release])[release.pk]
-    issues = Issue.objects.filter(project=project)
+    issues = Issue.objects.filter(project=project).select_related("project__organization")
     regressed_ids = (
         IssueActivity.objects.filter(issue__project=project, kind=IssueActivity.Kind.REGRESSION,
                                      data__version=release.version)
