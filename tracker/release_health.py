@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
@@ -280,11 +280,15 @@ def query(q: SessionQuery) -> dict:
         if group not in totals:
             totals[group] = _Tally()
             series[group] = [_Tally() for _ in intervals]
-        index = int((_aware(row["hour"]) - q.start) / q.interval)
+        index = int((_aware(row["slot"]) - q.start) / q.interval)
         return totals[group], series[group][index]
 
-    buckets = _filtered(SessionBucket.objects, q).values(
-        "hour", "project_id", "release", "environment", "status").annotate(n=Sum("count"))
+    # Rows summed in the database per interval when intervals are whole days (the range is
+    # aligned on them), else per hour; and only by the columns grouped by.
+    slot = TruncDay("hour", tzinfo=UTC) if not q.interval % timedelta(days=1) else F("hour")
+    columns = [_COLUMN[k] for k in keys]
+    buckets = (_filtered(SessionBucket.objects, q).values(*columns, "status", slot=slot)
+               .annotate(n=Sum("count")).order_by())
     for row in buckets:
         status = _STATUS_BY_NAME.get(row["status"])
         if status is None or not row["n"]:
@@ -294,8 +298,7 @@ def query(q: SessionQuery) -> dict:
     if any(f.endswith("(user)") for f in q.fields):
         states = (_filtered(SessionState.objects, q).filter(counted=True)
                   .exclude(distinct_id="")
-                  .values("hour", "project_id", "release", "environment", "status",
-                          "distinct_id").distinct())
+                  .values(*columns, "status", "distinct_id", slot=slot).distinct().order_by())
         for row in states:
             for tally in tallies(row):
                 tally.add_user(row["distinct_id"], row["status"])
