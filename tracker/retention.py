@@ -33,6 +33,7 @@ from tracker.models import (
     Outcome,
     Project,
     SessionBucket,
+    SessionState,
     UserReport,
 )
 
@@ -42,7 +43,7 @@ ISSUE_BATCH = 100
 
 # What is removed, in the order it is removed and reported.
 KINDS = ("events", "attachments", "issue hourly counts", "issue tags", "user reports",
-         "issues", "outcomes", "session buckets")
+         "issues", "outcomes", "session buckets", "session states")
 
 
 def event_retention_days(project: Project) -> int:
@@ -137,10 +138,13 @@ def expire_outcomes(cutoff: datetime, project_id: int | None = None, *,
 def expire_sessions(cutoff: datetime, project_id: int | None = None, *,
                     dry_run: bool = False) -> Counter[str]:
     buckets = SessionBucket.objects.filter(hour__lt=cutoff)
+    states = SessionState.objects.filter(hour__lt=cutoff)
     if project_id is not None:
         buckets = buckets.filter(project_id=project_id)
+        states = states.filter(project_id=project_id)
     return Counter({
-        "session buckets": buckets.count() if dry_run else _delete_in_batches(buckets)})
+        "session buckets": buckets.count() if dry_run else _delete_in_batches(buckets),
+        "session states": states.count() if dry_run else _delete_in_batches(states)})
 
 
 def _delete_in_batches(rows: QuerySet) -> int:

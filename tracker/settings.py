@@ -214,6 +214,9 @@ CELERY_BEAT_SCHEDULE = {
     "inbox-sweep": {"task": "ingest.digest.tasks.sweep", "schedule": 10.0},
     # Notifications stuck after a broker restart or a dead worker; old alert counters.
     "alerts-sweep": {"task": "tracker.alerts.tasks.sweep", "schedule": 30.0},
+    # Crash-free rate conditions of alert rules (sessions are counted per hour).
+    "alerts-release-health": {"task": "tracker.alerts.tasks.check_release_health",
+                              "schedule": 300.0},
     # Events, issues, attachments and counters past their retention (docs/retention.md).
     "retention": {"task": "tracker.tasks.apply_retention", "schedule": 3600.0},
 }

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from tracker.views import onboarding, project_keys, projects, stats
+from tracker import url_converters  # noqa: F401 - registers <version:...>
+from tracker.views import onboarding, project_keys, projects, releases, stats
 
 _P = "<slug:org_slug>/<slug:project_slug>"
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path(f"{_P}/settings/discarded/<int:fingerprint_id>/undo/", projects.undiscard,
          name="project-undiscard"),
     path(f"{_P}/stats/", stats.stats, name="project-stats"),
+    path(f"{_P}/releases/", releases.release_list, name="project-releases"),
+    path(f"{_P}/releases/<version:version>/", releases.release_detail, name="release-detail"),
     path(f"{_P}/getting-started/status/", onboarding.first_event_status,
          name="project-first-event"),
 ]

@@ -42,7 +42,7 @@ from ingest.keys import get_key_by_id
 from ingest.models import InboxItem
 from ingest.protocol.categories import DataCategory
 from ingest.protocol.outcomes import OutcomeKind
-from tracker import actions
+from tracker import actions, release_health
 from tracker.alerts import tasks as alert_tasks
 from tracker.models import Attachment, DiscardedFingerprint, Event, Project
 from tracker.outcomes import OutcomeRecord, record_outcomes
@@ -119,10 +119,13 @@ def _digest(items: list[InboxItem]) -> None:
         store.count_tags(inserted)
         changes = {c.issue_id: c.kind for c in actions.events_arrived(_arrived(inserted))}
         outcomes += _discard(discarded)
+        sessions: list[release_health.SessionUpdate] = []
         for item in items:
             project = projects.get(item.project_id)
             if project is not None and item.pk not in failed:
-                outcomes += side_items.digest_side_items(item, project.organization_id)
+                outcomes += side_items.digest_side_items(item, project.organization_id,
+                                                         sessions)
+        release_health.fold(sessions)
         outcomes += [
             _outcome(p.item, p.project, OutcomeKind.ACCEPTED, "", 1) for p in inserted
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections import Counter
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,23 +17,50 @@ from ingest.protocol.categories import DataCategory
 from ingest.protocol.client_reports import parse_client_report
 from ingest.protocol.envelope import normalize_event_id
 from ingest.protocol.outcomes import OutcomeKind
-from tracker import sql
-from tracker.models import Event, SessionBucket, UserReport
+from tracker.models import Event, SessionStatus, UserReport
 from tracker.outcomes import OutcomeRecord
+from tracker.release_health import SessionUpdate
 from tracker.timeutil import floor_hour
 
 logger = logging.getLogger(__name__)
 
-SESSION_STATUSES = ("ok", "exited", "errored", "crashed", "abnormal")
+# Session statuses that mean the same to every SDK; `ok`, `exited` and `crashed` depend on
+# the errors and the SDK (`_status`).
+SESSION_STATUSES = {
+    "errored": SessionStatus.ERRORED,
+    "unhandled": SessionStatus.UNHANDLED,
+    "abnormal": SessionStatus.ABNORMAL,
+}
+# Aggregates come from request-mode sessions: a server's requests. An unhandled error in a
+# request (`crashed`) did not end the server, which answered the next request.
+AGGREGATE_STATUSES = {
+    "exited": SessionStatus.HEALTHY,
+    "errored": SessionStatus.ERRORED,
+    "unhandled": SessionStatus.UNHANDLED,
+    "crashed": SessionStatus.UNHANDLED,
+    "abnormal": SessionStatus.ABNORMAL,
+}
+# The JavaScript SDKs that run in a web page: the page lives on after an unhandled error
+# reaches the global handlers, which these SDKs still report as `crashed`.
+PAGE_SDKS = frozenset(
+    f"sentry.javascript.{name}" for name in (
+        "browser", "react", "vue", "angular", "angular-ivy", "svelte", "sveltekit", "ember",
+        "gatsby", "solid", "solidstart", "nuxt", "astro", "remix", "nextjs", "tanstackstart-react",
+        "wasm",
+    )
+)
 
 
-def digest_side_items(item: InboxItem, org_id: int) -> list[OutcomeRecord]:
-    """Store the item's sessions and feedback; return the outcomes it carries."""
+def digest_side_items(item: InboxItem, org_id: int,
+                      sessions: list[SessionUpdate]) -> list[OutcomeRecord]:
+    """Store the item's feedback and collect its session updates into `sessions` (folded
+    once for the whole batch: release_health.fold); return the outcomes it carries."""
     outcomes = [
         OutcomeRecord(item.received, org_id, item.project_id, item.key_id, o, r, c, q)
         for o, r, c, q in item.meta.get("outcomes", ())
     ]
-    sessions: Counter[tuple] = Counter()
+    sdk = item.meta.get("sdk")
+    sdk_name = str(sdk.get("name") or "") if isinstance(sdk, dict) else ""
     for side in item.meta.get("items", ()):
         kind, raw = side.get("type"), side.get("payload", "")
         if kind == "client_report":
@@ -46,7 +73,10 @@ def digest_side_items(item: InboxItem, org_id: int) -> list[OutcomeRecord]:
                 )
             ]
         elif kind in ("session", "sessions"):
-            counted = _count_sessions(kind, _json(raw), item.received, sessions)
+            updates = _session_updates(kind, _json(raw), item.project_id, item.received,
+                                       sdk_name)
+            sessions += updates
+            counted = sum(u.count for u in updates)
             if counted:
                 outcomes.append(OutcomeRecord(item.received, org_id, item.project_id,
                                               item.key_id, OutcomeKind.ACCEPTED, "",
@@ -57,7 +87,6 @@ def digest_side_items(item: InboxItem, org_id: int) -> list[OutcomeRecord]:
             outcomes.append(OutcomeRecord(item.received, org_id, item.project_id,
                                               item.key_id, OutcomeKind.ACCEPTED, "",
                                               DataCategory.FEEDBACK, 1))
-    _store_sessions(item.project_id, sessions)
     return outcomes
 
 
@@ -81,33 +110,52 @@ def _hour(value: Any, fallback: datetime) -> datetime:
     return floor_hour(moment.astimezone(UTC))
 
 
-def _count_sessions(kind: str, payload: Any, received: datetime, into: Counter) -> int:
+def _session_updates(kind: str, payload: Any, project_id: int, received: datetime,
+                     sdk: str) -> list[SessionUpdate]:
+    """The item's session updates, statuses mapped to ours (docs/release-health.md)."""
     if not isinstance(payload, dict):
-        return 0
+        return []
     attrs = payload["attrs"] if isinstance(payload.get("attrs"), dict) else {}
     release = str(attrs.get("release") or "")[:200]
     environment = str(attrs.get("environment") or "")[:64]
     if kind == "session":
-        status = payload.get("status") if payload.get("status") in SESSION_STATUSES else "ok"
-        into[(_hour(payload.get("started"), received), release, environment, status)] += 1
-        return 1
-    total = 0
+        sid = _uuid(payload.get("sid"))
+        errors = payload.get("errors")
+        status = _status(payload.get("status"), errors if type(errors) is int else 0,
+                         survives_unhandled=sdk in PAGE_SDKS)
+        if sid is None or status is None:
+            return []
+        return [SessionUpdate(
+            project_id, _hour(payload.get("started"), received), release, environment, status,
+            sid, payload.get("init") is True, str(payload.get("did") or "")[:128])]
+    updates = []
     for aggregate in payload.get("aggregates") or ():
         if not isinstance(aggregate, dict):
             continue
         hour = _hour(aggregate.get("started"), received)
-        for status in SESSION_STATUSES:
-            n = aggregate.get(status)
+        for name, status in AGGREGATE_STATUSES.items():
+            n = aggregate.get(name)
             if type(n) is int and n > 0:
-                into[(hour, release, environment, status)] += n
-                total += n
-    return total
+                updates.append(SessionUpdate(project_id, hour, release, environment, status,
+                                             count=n))
+    return updates
 
 
-def _store_sessions(project_id: int, counts: Counter) -> None:
-    key = ("project_id", "hour", "release", "environment", "status")
-    sql.add(SessionBucket, (*key, "count"),
-            [(project_id, *k, n) for k, n in sorted(counts.items())], key=key, sums=("count",))
+def _status(status: Any, errors: int, *, survives_unhandled: bool) -> SessionStatus | None:
+    """Our status for an SDK's session status. SDKs say `crashed` for any unhandled error;
+    where the process cannot have ended (a web page), that is an unhandled error."""
+    if status in ("ok", "exited"):
+        return SessionStatus.ERRORED if errors > 0 else SessionStatus.HEALTHY
+    if status == "crashed":
+        return SessionStatus.UNHANDLED if survives_unhandled else SessionStatus.CRASHED
+    return SESSION_STATUSES.get(status)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _save_feedback(item: InboxItem, kind: str, payload: Any) -> bool:

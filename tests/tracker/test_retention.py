@@ -21,6 +21,7 @@ from tracker.models import (
     IssueTag,
     Outcome,
     SessionBucket,
+    SessionState,
 )
 
 NOW = datetime.now(UTC)
@@ -133,7 +134,8 @@ def test_outcomes_and_sessions_have_their_own_periods(project, settings):
         Outcome.objects.create(hour=hour, organization_id=project.organization_id,
                                project_id=project.pk, outcome=0, category=1, quantity=1)
     for hour in (OLD, NOW - timedelta(days=150)):
-        SessionBucket.objects.create(project=project, hour=hour, status="ok", count=1)
+        SessionBucket.objects.create(project=project, hour=hour, status="healthy", count=1)
+        SessionState.objects.create(project=project, hour=hour, sid=uuid.uuid4(), status=1)
 
     removed = retention.run()
 
@@ -141,6 +143,8 @@ def test_outcomes_and_sessions_have_their_own_periods(project, settings):
     assert list(SessionBucket.objects.values_list("hour", flat=True)) == [OLD]
     assert removed["outcomes"] == 1
     assert removed["session buckets"] == 1
+    assert removed["session states"] == 1
+    assert list(SessionState.objects.values_list("hour", flat=True)) == [OLD]
 
 
 def test_batches_go_until_nothing_is_left(project, monkeypatch):
@@ -187,8 +191,8 @@ def test_cleanup_removes_what_is_older_than_n_days_and_prints(
     kept = issue_with(project, NOW)
     other = make_project(project.organization)
     other_issue = issue_with(other, RECENT)
-    SessionBucket.objects.create(project=project, hour=RECENT, status="ok", count=1)
-    SessionBucket.objects.create(project=other, hour=RECENT, status="ok", count=1)
+    SessionBucket.objects.create(project=project, hour=RECENT, status="healthy", count=1)
+    SessionBucket.objects.create(project=other, hour=RECENT, status="healthy", count=1)
 
     with django_capture_on_commit_callbacks(execute=True):
         output = cleanup("--days", "5", "--project",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tracker.alerts.models import AlertRule, Firing, Notification, RuleAction, RuleIssueState
@@ -42,6 +43,23 @@ def fire(rule: AlertRule, issue: Issue, event: dict, reasons: list[str]) -> Firi
             rule=rule, issue=issue, event_id=event["event_id"], reasons=reasons,
             event={k: event.get(k) for k in EVENT_FIELDS}, created=now,
         )
+        create_notifications(rule, list(rule.actions.all()), firing=firing)
+    return firing
+
+
+def fire_health(rule: AlertRule, facts: dict, reasons: list[str]) -> Firing | None:
+    """Fire `rule` for a release-health condition unless it did within its action
+    interval: claimed on the rule's own row, as there is no issue."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = AlertRule.objects.filter(
+            Q(health_fired_at__isnull=True) | Q(health_fired_at__lte=now - rule.interval),
+            pk=rule.pk,
+        ).update(health_fired_at=now)
+        if not claimed:
+            return None
+        firing = Firing.objects.create(rule=rule, issue=None, event_id="", reasons=reasons,
+                                       event=facts, created=now)
         create_notifications(rule, list(rule.actions.all()), firing=firing)
     return firing
 

@@ -98,7 +98,8 @@ class ActionForm(ScopedForm):
 
 
 _FORMSETS = {
-    "conditions": (RuleCondition, ConditionsRequired, ["kind", "value", "interval"], {}),
+    "conditions": (RuleCondition, ConditionsRequired, ["kind", "value", "interval", "release"],
+                   {}),
     "filters": (RuleFilter, BaseInlineFormSet,
                 ["kind", "match", "key", "value", "unit", "target_user", "target_team"], {}),
     "actions": (RuleAction, ActionsRequired, ["kind", "target_user", "target_team", "url",

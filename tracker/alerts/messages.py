@@ -119,12 +119,42 @@ class AlertMessage:
         return "\n".join(lines)
 
 
+def health_url(rule: AlertRule, release: str | None) -> str:
+    project = rule.project
+    if release:
+        path = reverse("release-detail",
+                       args=[project.organization.slug, project.slug, release])
+    else:
+        path = reverse("project-releases", args=[project.organization.slug, project.slug])
+    return settings.PUBLIC_URL + path
+
+
+def _health_issue(rule: AlertRule, facts: dict) -> dict:
+    """What a release-health alert shows in place of an issue: the same shape, the release
+    (or the project) and its rate, linked to its release page (or the releases list)."""
+    release = facts.get("release")
+    rate = facts.get("crash_free_rate")
+    percent = f"{rate * 100:.3f}".rstrip("0").rstrip(".") if rate is not None else "?"
+    return {
+        "id": None, "short_id": f"{rule.project.slug.upper()}-HEALTH",
+        "title": f"Crash-free sessions of {release or rule.project.name} at {percent}%",
+        "culprit": "release health", "level": Level.ERROR.label,
+        "handling": Handling.CRASH.value, "priority": Priority.HIGH.label,
+        "status": "unresolved", "times_seen": facts.get("sessions") or 0, "users_seen": 0,
+        "first_seen": None, "last_seen": None, "url": health_url(rule, release),
+    }
+
+
 def build(n: Notification) -> AlertMessage:
     rule = n.rule
     if n.firing is None:
         return AlertMessage(n.pk, True, rule, _sample_issue(rule),
                             reasons=["a test was requested"])
     firing = n.firing
+    if firing.issue_id is None:
+        return AlertMessage(n.pk, n.is_test, rule, _health_issue(rule, firing.event),
+                            event=dict(firing.event), reasons=list(firing.reasons),
+                            fired_at=_iso(firing.created))
     event = {"event_id": firing.event_id, **firing.event}
     return AlertMessage(
         n.pk, n.is_test, rule, issue_fields(firing.issue), event=event,

@@ -66,6 +66,9 @@ class AlertRule(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # When a release-health condition last fired it: the action interval of those firings,
+    # which have no issue to keep it on (RuleIssueState).
+    health_fired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -93,8 +96,11 @@ class RuleCondition(models.Model):
         EVERY_EVENT = "every_event", "an event is seen"
         EVENT_FREQUENCY = "event_frequency", "the issue is seen more than N times in"
         UNIQUE_USERS = "unique_users", "more than N distinct users see the issue in"
+        CRASH_FREE_RATE = "crash_free_rate", "the crash-free session rate is below N % in"
 
     COUNTING = (Kind.EVENT_FREQUENCY, Kind.UNIQUE_USERS)
+    # Checked by the periodic task over the release-health buckets, not per event.
+    HEALTH = (Kind.CRASH_FREE_RATE,)
 
     rule = models.ForeignKey(AlertRule, models.CASCADE, related_name="conditions")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -102,17 +108,32 @@ class RuleCondition(models.Model):
     interval = models.PositiveIntegerField(
         "in", choices=COUNT_INTERVALS, null=True, blank=True, help_text="Counting window."
     )
+    release = models.CharField(
+        max_length=200, blank=True, default="",
+        help_text="Crash-free rate: of this release; empty: of the whole project.")
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
-        if self.kind in self.COUNTING:
+        if self.kind in self.COUNTING or self.kind in self.HEALTH:
             label = self.get_kind_display().replace(" N ", f" {self.value} ")
-            return f"{label} {self.get_interval_display()}"
+            of = f" of {self.release}" if self.release else ""
+            return f"{label}{of} {self.get_interval_display()}"
         return self.get_kind_display()
 
     def clean(self) -> None:
+        if self.kind in self.HEALTH:
+            errors = {}
+            if self.value is None or not 1 <= self.value <= 100:
+                errors["value"] = "Give N: the crash-free percentage (1 to 100) to stay above."
+            if self.interval is None or self.interval < 60:
+                errors["interval"] = ("Choose a window of at least 1 hour: sessions are "
+                                      "counted per hour.")
+            if errors:
+                raise ValidationError(errors)
+            return
+        self.release = ""
         if self.kind in self.COUNTING:
             errors = {}
             if self.value is None:
@@ -360,10 +381,11 @@ class RuleIssueState(models.Model):
 
 
 class Firing(models.Model):
-    """A rule fired for an issue, because of one event."""
+    """A rule fired for an issue, because of one event; or, without issue nor event, for a
+    release-health condition (`event` then holds the release, rate and sessions)."""
 
     rule = models.ForeignKey(AlertRule, models.CASCADE, related_name="firings")
-    issue = models.ForeignKey(Issue, models.CASCADE, related_name="+")
+    issue = models.ForeignKey(Issue, models.CASCADE, null=True, blank=True, related_name="+")
     event_id = models.CharField(max_length=32)
     reasons = models.JSONField(default=list, blank=True)
     # What the event was when it fired (level, handling, release, environment, priority).

@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from tracker.alerts import counters, delivery, firing
+from tracker.alerts import counters, delivery, firing, health
 from tracker.alerts.evaluate import evaluate_events
 from tracker.alerts.models import Notification, RuleAction
 
@@ -61,6 +61,16 @@ def deliver(notification_id: int) -> str | None:
         except Exception:
             logger.warning("could not schedule a retry; the sweep will", exc_info=True)
     return status
+
+
+@shared_task(ignore_result=True)
+def check_release_health() -> None:
+    """Periodic: fire the rules whose crash-free rate condition holds (alerts/health.py)."""
+    fired = health.evaluate_health()
+    if fired:
+        rows = Notification.objects.filter(firing__in=fired).order_by("id")
+        for notification_id in rows.values_list("pk", flat=True):
+            deliver.delay_on_commit(notification_id)
 
 
 @shared_task(ignore_result=True)

@@ -1,23 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from tracker.api import artifacts, releases, views
-
-
-class ReleaseVersionConverter:
-    """A release version in a URL: anything but empty, `/` included (clients percent-encode
-    it, and the server decodes it before routing). The routes below a release come before
-    its detail route, so `1.0/deploys/` is the deploys of `1.0`."""
-
-    regex = ".+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ReleaseVersionConverter, "version")
+from tracker import url_converters  # noqa: F401 - registers <version:...>
+from tracker.api import artifacts, releases, sessions, views
 
 RELEASE = "organizations/<slug:org_slug>/releases/<version:version>/"
 
@@ -31,6 +15,8 @@ urlpatterns = [
          name="api-chunk-upload"),
     path("organizations/<slug:org_slug>/artifactbundle/assemble/",
          artifacts.artifact_bundle_assemble, name="api-artifact-bundle-assemble"),
+    path("organizations/<slug:org_slug>/sessions/", sessions.organization_sessions,
+         name="api-organization-sessions"),
     path("organizations/<slug:org_slug>/releases/", releases.organization_releases,
          name="api-organization-releases"),
     path(RELEASE + "commits/", releases.release_commits, name="api-release-commits"),

@@ -21,7 +21,13 @@ from tracker.models.orgs import (
     Organization,
     Team,
 )
-from tracker.models.outcomes import Outcome, OutcomeKind, SessionBucket
+from tracker.models.outcomes import (
+    Outcome,
+    OutcomeKind,
+    SessionBucket,
+    SessionState,
+    SessionStatus,
+)
 from tracker.models.projects import Project, ProjectCounter, ProjectKey
 from tracker.models.releases import Deploy, Environment, Release
 from tracker.models.tokens import ApiToken
@@ -59,6 +65,8 @@ __all__ = [
     "ReleaseCommit",
     "Repository",
     "SessionBucket",
+    "SessionState",
+    "SessionStatus",
     "Team",
     "UserReport",
 ]

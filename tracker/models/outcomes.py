@@ -40,15 +40,27 @@ class Outcome(models.Model):
         return f"{self.get_outcome_display()} {self.reason} x{self.quantity}"
 
 
+class SessionStatus(models.IntegerChoices):
+    """Where a session is counted, from best to worst: an update only ever moves a session
+    to a worse status (docs/release-health.md). The order is the rank stored per session."""
+
+    HEALTHY = 1, "healthy"
+    ERRORED = 2, "errored"  # handled errors only
+    UNHANDLED = 3, "unhandled"  # an unhandled error that did not end the process
+    ABNORMAL = 4, "abnormal"  # ended abruptly without a crash (killed, hung)
+    CRASHED = 5, "crashed"  # an error ended the process
+
+
 class SessionBucket(models.Model):
-    """Release-health session counts per hour, release, environment and status."""
+    """Release-health session counts per hour, release, environment and status (one of
+    SessionStatus's labels). A session is counted in the hour it started."""
 
     project = models.ForeignKey("tracker.Project", models.CASCADE, related_name="+")
     hour = models.DateTimeField()
     release = models.CharField(max_length=200, blank=True, default="")
     environment = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=16)
-    count = models.PositiveBigIntegerField(default=0)
+    count = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -57,6 +69,36 @@ class SessionBucket(models.Model):
                 name="sessionbucket_unique",
             )
         ]
+        indexes = [models.Index(fields=["project", "release", "hour"],
+                                name="sessionbucket_release_hour")]
 
     def __str__(self) -> str:
         return f"{self.count} {self.status} sessions"
+
+
+class SessionState(models.Model):
+    """One session (`sid`) as folded so far: the bucket it is counted in, so that a later
+    update moves it to a worse status instead of counting it again, and its user's distinct
+    id (`did`), for the distinct users of a release. `previous` is the status before the last update
+    (0: not counted before), read back by the folding statement."""
+
+    project = models.ForeignKey("tracker.Project", models.CASCADE, related_name="+")
+    sid = models.UUIDField()
+    hour = models.DateTimeField()
+    release = models.CharField(max_length=200, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+    status = models.PositiveSmallIntegerField(choices=SessionStatus.choices)
+    previous = models.PositiveSmallIntegerField(default=0)
+    # False while only later updates were seen: the session counts from its first update.
+    counted = models.BooleanField(default=True)
+    distinct_id = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sid"], name="sessionstate_unique")
+        ]
+        indexes = [models.Index(fields=["project", "release", "hour"],
+                                name="sessionstate_release_hour")]
+
+    def __str__(self) -> str:
+        return f"session {self.sid} ({self.get_status_display()})"

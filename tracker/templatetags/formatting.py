@@ -36,3 +36,13 @@ def compact(number: int | None) -> str:
             text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
             return text.removesuffix(".0") + suffix
     return str(number)
+
+
+@register.filter
+def rate(fraction: float | None) -> str:
+    """A rate (0..1) as a percentage to three decimals at most: 0.9 is `90%`, 13/14
+    `92.857%`; no value (no sessions) is a dash."""
+    if fraction is None:
+        return "—"
+    text = f"{fraction * 100:.3f}".rstrip("0").rstrip(".")
+    return f"{text}%"

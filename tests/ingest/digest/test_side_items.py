@@ -4,7 +4,15 @@ import pytest
 
 from ingest.protocol.categories import DataCategory
 from tests.ingest.helpers import digest_all, envelope, event_envelope, post
-from tracker.models import Event, Outcome, OutcomeKind, SessionBucket, UserReport
+from tracker.models import (
+    Event,
+    Outcome,
+    OutcomeKind,
+    SessionBucket,
+    SessionState,
+    SessionStatus,
+    UserReport,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,19 +32,92 @@ def test_client_report_becomes_client_discard_outcomes(client, project):
 
 def test_sessions_are_counted_for_release_health(client, project):
     body = envelope(
-        ({"type": "session"}, {"sid": "a" * 32, "status": "crashed", "started":
+        ({"type": "session"}, {"sid": "a" * 32, "init": True, "status": "crashed", "started":
                                "2026-11-21T10:15:00Z", "attrs": {"release": "shop@1.0",
                                                                 "environment": "prod"}}),
         ({"type": "sessions"}, {"aggregates": [
-            {"started": "2026-11-21T10:00:00Z", "exited": 5, "errored": 2}],
+            {"started": "2026-11-21T10:00:00Z", "exited": 5, "errored": 2, "crashed": 1}],
             "attrs": {"release": "shop@1.0", "environment": "prod"}}),
     )
     assert post(client, project, body).status_code == 200
     digest_all()
-    counts = dict(SessionBucket.objects.values_list("status", "count"))
-    assert counts == {"crashed": 1, "exited": 5, "errored": 2}
+    # A request-mode aggregate's `crashed` request did not end its server: unhandled.
+    assert _buckets() == {"crashed": 1, "healthy": 5, "errored": 2, "unhandled": 1}
     assert Outcome.objects.get(outcome=OutcomeKind.ACCEPTED,
-                               category=DataCategory.SESSION).quantity == 8
+                               category=DataCategory.SESSION).quantity == 9
+
+
+def _session(sid, status, *, init=False, errors=0, did=None, release="shop@1.0"):
+    payload = {"sid": sid, "init": init, "status": status, "errors": errors,
+               "started": "2026-11-21T10:15:00Z", "attrs": {"release": release}}
+    if did:
+        payload["did"] = did
+    return ({"type": "session"}, payload)
+
+
+def _buckets():
+    return {status: n for status, n in SessionBucket.objects.values_list("status", "count")
+            if n}
+
+
+def test_a_session_counts_once_and_moves_with_its_updates(client, project):
+    sid = "b" * 32
+    post(client, project, envelope(_session(sid, "ok", init=True, did="ann")))
+    digest_all()
+    assert _buckets() == {"healthy": 1}
+    # The SDK retries the first update, then reports an error, then ends the session.
+    post(client, project, envelope(_session(sid, "ok", init=True, did="ann")))
+    post(client, project, envelope(_session(sid, "ok", errors=1)))
+    digest_all()
+    assert _buckets() == {"errored": 1}
+    post(client, project, envelope(_session(sid, "exited", errors=1)))
+    digest_all()
+    assert _buckets() == {"errored": 1}
+    post(client, project, envelope(_session(sid, "crashed", errors=2)))
+    # A late, older update does not make it better again.
+    post(client, project, envelope(_session(sid, "ok")))
+    digest_all()
+    assert _buckets() == {"crashed": 1}
+    state = SessionState.objects.get()
+    assert (state.status, state.distinct_id) == (SessionStatus.CRASHED, "ann")
+
+
+def test_updates_in_one_batch_fold_into_one_session(client, project):
+    sid = "c" * 32
+    post(client, project, envelope(_session(sid, "ok", init=True),
+                                   _session(sid, "exited", errors=1),
+                                   _session("d" * 32, "exited", init=True)))
+    digest_all()
+    assert _buckets() == {"errored": 1, "healthy": 1}
+
+
+def test_a_session_counts_from_its_first_update(client, project):
+    sid = "e" * 32
+    post(client, project, envelope(_session(sid, "crashed", errors=1)))
+    digest_all()
+    assert _buckets() == {}
+    post(client, project, envelope(_session(sid, "ok", init=True)))
+    digest_all()
+    assert _buckets() == {"crashed": 1}
+
+
+def test_page_sdks_crash_means_unhandled(client, project):
+    body = envelope(_session("f" * 32, "crashed", init=True, errors=1),
+                    headers={"sdk": {"name": "sentry.javascript.browser", "version": "10.0.0"}})
+    post(client, project, body)
+    post(client, project, envelope(_session("1" * 32, "unhandled", init=True, errors=1),
+                                   _session("2" * 32, "abnormal", init=True),
+                                   _session("3" * 32, "errored", init=True, errors=1)))
+    digest_all()
+    assert _buckets() == {"unhandled": 2, "abnormal": 1, "errored": 1}
+
+
+def test_bad_sessions_are_skipped(client, project):
+    post(client, project, envelope(_session("not-a-uuid", "ok", init=True),
+                                   _session("4" * 32, "no-such-status", init=True),
+                                   ({"type": "session"}, b"[1, 2]")))
+    digest_all()
+    assert _buckets() == {}
 
 
 def test_user_feedback_links_to_its_event(client, project):
