@@ -37,10 +37,7 @@ def index(request: Request) -> Response:
     if user is None or not user.is_authenticated:
         return Response({"version": "0", "auth": None, "user": None})
     auth = {"scopes": TOKEN_SCOPES} if isinstance(request.auth, ApiToken) else None
-    return Response({"version": "0", "auth": auth, "user": {
-        "id": str(user.pk), "username": user.get_username(), "email": user.email,
-        "name": user.get_full_name() or user.get_username(), "isActive": user.is_active,
-    }})
+    return Response({"version": "0", "auth": auth, "user": out.serialize_user(user)})
 
 
 def _organization(request: Request, org_slug: str) -> Organization:
@@ -163,14 +160,19 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
 @api_view(["GET"])
 def release_commits(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
-    return Response([out.serialize_commit(c) for c in releases.release_commits(release)])
+    commits = list(releases.release_commits(release))
+    users = releases.members_by_email(release.organization_id,
+                                      [c.author_email for c in commits])
+    return Response([out.serialize_commit(c, users) for c in commits])
 
 
 @api_view(["GET"])
 def release_commit_files(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
-    return Response([out.serialize_file_change(f)
-                     for f in releases.release_file_changes(release)])
+    changes = list(releases.release_file_changes(release))
+    users = releases.members_by_email(release.organization_id,
+                                      {f.commit.author_email for f in changes})
+    return Response([out.serialize_file_change(f, users) for f in changes])
 
 
 @api_view(["GET"])
