@@ -237,6 +237,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "tracker.api.errors.exception_handler",
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

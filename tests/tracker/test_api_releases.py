@@ -441,3 +441,74 @@ def test_archiving_is_refused_not_ignored(api, project):
     assert response.status_code == 400
     assert "not supported" in response.json()["status"][0]
     assert api("put", release_path("1.0"), {"status": "open"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("commits", "field"), [
+    ("not a list", "commits"),
+    ([{"repository": "origin"}], "id"),
+    ([{"id": "a" * 65}], "id"),
+    ([{"id": "a" * 40, "timestamp": "yesterday"}], "timestamp"),
+    ([{"id": "a" * 40, "patch_set": [{"type": "M"}]}], "path"),
+    ([{"id": "a" * 40, "patch_set": "a.py"}], "patch_set"),
+    ([{"id": "a" * 40, "author_email": "x" * 201}], "author_email"),
+])
+def test_malformed_commits_are_refused_by_field(api, project, commits, field):
+    create(api, "1.0")
+    response = api("put", release_path("1.0"), {"commits": commits})
+    assert response.status_code == 400
+    assert list(response.json()) == ["commits"]
+    assert field in json.dumps(response.json())
+    assert not Commit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_malformed_refs_are_refused_by_field(api, project):
+    create(api, "1.0")
+    response = api("put", release_path("1.0"), {"refs": [{"repository": "origin"}]})
+    assert response.status_code == 400
+    assert response.json() == {"refs": {"0": {"commit": ["This field is required."]}}}
+
+
+@pytest.mark.django_db
+def test_a_commit_of_ten_thousand_files(api, project, django_assert_max_num_queries):
+    create(api, "1.0")
+    files = [{"path": f"src/module_{i}/file_{i}.py", "type": "AMD"[i % 3]}
+             for i in range(10_000)]
+    commit = {"id": "a" * 40, "repository": "origin", "author_name": "Ada",
+              "author_email": "ada@example.com", "message": "Big merge", "patch_set": files}
+    # Batched statements: the number of queries doesn't grow with the files.
+    with django_assert_max_num_queries(40):
+        response = api("put", release_path("1.0"), {"commits": [commit]})
+    assert response.status_code == 200
+    assert response.json()["commitCount"] == 1
+    stored = Commit.objects.get().file_changes
+    assert stored.count() == 10_000
+    assert stored.filter(type="D").count() == 3333
+    # Sent again (a retried CI step), the files are replaced, not doubled.
+    assert api("put", release_path("1.0"), {"commits": [commit]}).status_code == 200
+    assert Commit.objects.get().file_changes.count() == 10_000
+
+
+@pytest.mark.django_db
+def test_too_many_files_in_one_request(api, project, monkeypatch):
+    from tracker.api import release_serializers
+    monkeypatch.setattr(release_serializers, "MAX_FILES", 10)
+    create(api, "1.0")
+    commits = [{"id": f"{i:040x}", "patch_set": [{"path": f"f{j}.py", "type": "M"}
+                                                  for j in range(6)]} for i in range(2)]
+    response = api("put", release_path("1.0"), {"commits": commits})
+    assert response.status_code == 400
+    assert "At most 10 changed files" in response.json()["commits"][0]
+    monkeypatch.setattr(release_serializers, "MAX_COMMITS", 1)
+    assert api("put", release_path("1.0"), {"commits": commits[:1]}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_body_too_large_is_refused_clearly(api, project, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    create(api, "1.0")
+    response = api("put", release_path("1.0"), {"commits": [
+        {"id": f"{i:040x}", "message": "x" * 100} for i in range(20)]})
+    assert response.status_code in (400, 413)
+    assert response.json()["detail"]

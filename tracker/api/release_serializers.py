@@ -127,6 +127,13 @@ def serialize_deploy(deploy: Deploy) -> dict[str, Any]:
 # --- Input --------------------------------------------------------------------------------
 
 
+# A request's bounds: far above what a CI run sends (sentry-cli sends at most the commits
+# since the previous release, 20 for a first one), low enough that one request is a few
+# batched statements (tracker/releases.py), never a timeout.
+MAX_COMMITS = 10_000
+MAX_FILES = 100_000
+
+
 class FileChangeInput(serializers.Serializer):
     path = serializers.CharField(max_length=500)
     type = serializers.CharField(max_length=2)
@@ -178,11 +185,19 @@ class ReleaseChanges(serializers.Serializer):
     url = serializers.CharField(max_length=400, required=False, allow_blank=True,
                                 allow_null=True)
     dateReleased = serializers.DateTimeField(required=False, allow_null=True)
-    commits = CommitInput(many=True, required=False)
-    refs = RefInput(many=True, required=False)
+    commits = CommitInput(many=True, required=False, max_length=MAX_COMMITS)
+    refs = RefInput(many=True, required=False, max_length=MAX_COMMITS)
     projects = serializers.ListField(child=serializers.CharField(max_length=50),
                                      required=False)
     status = serializers.CharField(required=False)
+
+    def validate_commits(self, value: list[dict]) -> list[dict]:
+        files = sum(len(commit.get("patch_set") or ()) for commit in value)
+        if files > MAX_FILES:
+            raise serializers.ValidationError(
+                f"At most {MAX_FILES} changed files in all commits of one request "
+                f"(got {files}).")
+        return value
 
     def validate_status(self, value: str) -> str:
         # Said out loud rather than ignored: `releases archive` must not report success.

@@ -145,7 +145,9 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
             raise ParseError(str(error)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    data = _valid(out.ReleaseChanges, request.data, partial=True)
+    # Every field is optional already; `partial` would also waive the required fields of
+    # each commit and ref.
+    data = _valid(out.ReleaseChanges, request.data)
     with transaction.atomic():
         releases.update_release(
             release, url=data.get("url"), ref=data.get("ref"),
