@@ -6,21 +6,23 @@ objects that don't exist), validate the body, and call tracker/releases.py.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.http import Http404
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker import releases
+from tracker import releases, suspect_commits
 from tracker.access import get_membership, get_project
 from tracker.api import release_serializers as out
 from tracker.api.pagination import Cursor, keyset_page, link_header
 from tracker.api.views import limit_param
-from tracker.models import ApiToken, Organization, Project, Release, Repository
+from tracker.models import ApiToken, Event, Organization, Project, Release, Repository
 
 RELEASES_PER_PAGE = 100
 # What a token may do: everything its user may in their organizations, named in Sentry's
@@ -207,3 +209,35 @@ def organization_repositories(request: Request, org_slug: str) -> Response:
     organization = _organization(request, org_slug)
     repositories = Repository.objects.filter(organization=organization).order_by("name")
     return Response([out.serialize_repository(r) for r in repositories])
+
+
+@api_view(["GET"])
+def event_committers(request: Request, org_slug: str, project_slug: str,
+                     event_id: str) -> Response:
+    """Sentry's committers of an event: the suspect commits grouped by author, best first
+    (tracker/suspect_commits.py), each commit with its `score`."""
+    project = get_project(request.user, org_slug, project_slug)
+    try:
+        wanted = uuid.UUID(event_id)
+    except ValueError:
+        raise NotFound("No such event.") from None
+    event = Event.objects.filter(project=project, event_id=wanted).select_related(
+        "issue__first_release", "issue__project").first()
+    if event is None:
+        raise NotFound("No such event.")
+    if event.issue.first_release is None:
+        raise NotFound("Release not found")
+    committers: dict[str, dict] = {}
+    for suspect in suspect_commits.suspects(event.issue, event):
+        commit = suspect.commit
+        who = (f"user:{suspect.user.pk}" if suspect.user is not None
+               else commit.author_email.lower() or commit.author_name)
+        users = {commit.author_email.lower(): suspect.user} if suspect.user else {}
+        entry = committers.setdefault(who, {
+            "author": out.author(commit.author_name, commit.author_email, users),
+            "commits": [],
+        })
+        entry["commits"].append({**out.serialize_commit(commit, users),
+                                 "suspectCommitType": "via commit in release",
+                                 "score": suspect.score})
+    return Response({"committers": list(committers.values())})

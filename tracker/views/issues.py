@@ -25,7 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from tracker import actions, search
+from tracker import actions, search, suspect_commits
 from tracker.access import get_membership, get_project
 from tracker.models import (
     Environment,
@@ -47,6 +47,8 @@ from tracker.views import onboarding
 from tracker.views.events import event_context, find_event, scoped_issue
 
 PAGE_SIZE = 25
+# The suspect commits the issue page lists (tracker/suspect_commits.py), best first.
+SHOWN_SUSPECTS = 3
 
 # sort name -> (label, columns, all descending); the id breaks ties and ends every cursor.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -473,6 +475,7 @@ def ignored_more_events(issue: Issue) -> int | None:
 def detail_context(membership: Member, issue: Issue, event: Event | None) -> dict:
     """Everything the detail page shows beside the event itself."""
     family = actions.merged_family(issue.pk)
+    shown = event_context(issue, family, event)
     return {
         "org": membership.organization, "project": issue.project, "membership": membership,
         "issue": issue, "family": family, "merged_count": len(family) - 1,
@@ -491,7 +494,8 @@ def detail_context(membership: Member, issue: Issue, event: Event | None) -> dic
                  .select_related("user").order_by("user__username")),
             list(Team.objects.filter(organization=membership.organization)),
         ),
-        **event_context(issue, family, event),
+        "suspects": suspect_commits.suspects(issue, shown["event"])[:SHOWN_SUSPECTS],
+        **shown,
     }
 
 
