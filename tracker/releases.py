@@ -9,6 +9,7 @@ head commit of each ref, as Sentry does for a repository without an integration.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tracker import sql
+from tracker import actions, sql
 from tracker.models import (
     Commit,
     CommitFileChange,
@@ -34,6 +35,7 @@ from tracker.models import (
     ReleaseCommit,
     Repository,
 )
+from tracker.models.issues import parse_qualified_short_id
 
 MAX_VERSION_LENGTH = 200
 # The routes below a release (tracker/api/urls.py). A version ending in `/` and one of these
@@ -317,6 +319,50 @@ def previous_with_commits(release: Release) -> Release | None:
     if project_ids:
         earlier = earlier.filter(projects__in=project_ids)
     return earlier.distinct().order_by("-created", "-pk").first()
+
+
+# --- Issues fixed by commits ------------------------------------------------------------
+
+# Sentry's syntax: a keyword, then one or more short ids separated by spaces or commas
+# (`Fixes SHOP-1F, SHOP-2A`), case-insensitive.
+_FIXES = re.compile(
+    r"\b(?:Fix|Fixes|Fixed|Close|Closes|Closed|Resolve|Resolves|Resolved):?\s+"
+    r"([A-Za-z0-9_\-\s,]+)\b", re.IGNORECASE)
+_SHORT_ID = re.compile(r"\b([A-Z0-9_-]+-[A-Z0-9]+)\b", re.IGNORECASE)
+
+
+def fixed_short_ids(message: str) -> list[tuple[str, int]]:
+    """The issues a commit message says it fixes, as (project slug, short id number)."""
+    found = []
+    for fixes in _FIXES.finditer(message):
+        for short_id in _SHORT_ID.finditer(fixes.group(1)):
+            parsed = parse_qualified_short_id(short_id.group(1))
+            if parsed is not None and parsed not in found:
+                found.append(parsed)
+    return found
+
+
+def resolve_fixed_issues(release: Release) -> list[int]:
+    """Resolve in this release the issues its commits say they fix, once it is finalized.
+
+    Only unresolved (or ignored) issues of the release's projects: the release says nothing
+    about other projects, and a resolution someone chose is theirs to change. Called
+    when a release becomes finalized and when a finalized release gets its commits."""
+    if release.date_released is None:
+        return []
+    projects = dict(release.projects.values_list("slug", "pk"))
+    resolved: list[int] = []
+    for commit in release_commits(release).only("key", "message", "repository"):
+        wanted = Q(pk__in=[])
+        for slug, number in fixed_short_ids(commit.message):
+            if slug in projects:
+                wanted |= Q(project_id=projects[slug], short_id=number)
+        # An issue someone already resolved keeps their resolution.
+        issues = list(Issue.objects.filter(wanted).exclude(
+            status__in=(Issue.Status.MERGED, Issue.Status.RESOLVED)))
+        if issues:
+            resolved += actions.resolve_in_release(issues, None, release, commit=commit.key)
+    return resolved
 
 
 # --- Deploys ------------------------------------------------------------------------------

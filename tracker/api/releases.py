@@ -124,6 +124,8 @@ def organization_releases(request: Request, org_slug: str) -> Response:
             date_started=data.get("dateStarted"), date_released=data.get("dateReleased"),
         )
         _apply_commits(release, data)
+        if changed:
+            releases.resolve_fixed_issues(release)
     # Sentry's answer to a repeated `releases new`: 208 Already Reported, same body.
     code = status.HTTP_201_CREATED if changed else status.HTTP_208_ALREADY_REPORTED
     return Response(_release_json(release), status=code)
@@ -150,6 +152,7 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
     # Every field is optional already; `partial` would also waive the required fields of
     # each commit and ref.
     data = _valid(out.ReleaseChanges, request.data)
+    was_finalized = release.date_released is not None
     with transaction.atomic():
         releases.update_release(
             release, url=data.get("url"), ref=data.get("ref"),
@@ -158,6 +161,10 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
             if data.get("projects") else (),
         )
         _apply_commits(release, data)
+        # `fixes SHORT-ID` takes effect when the release is finalized, or when a finalized
+        # release gets its commits (`releases new --finalize`, then `set-commits`).
+        if not was_finalized or "commits" in data or "refs" in data:
+            releases.resolve_fixed_issues(release)
     return Response(_release_json(release))
 
 
