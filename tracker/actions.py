@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cmp_to_key
 
 from django.db import transaction
 from django.db.models import DateTimeField, F, Q, QuerySet, Value
@@ -30,6 +29,7 @@ from tracker.models import (
     Team,
 )
 from tracker.models.releases import compare as compare_releases
+from tracker.models.releases import latest as latest_for_project
 
 logger = logging.getLogger(__name__)
 
@@ -86,17 +86,10 @@ def resolve(issues: Iterable[Issue], user) -> list[int]:
     return changed
 
 
-# How many of a project's most recently created releases `latest_release` compares: a bound
-# on the work of one action (releases are created in order, give or take a few).
-LATEST_AMONG = 200
-
-
 def latest_release(project_id: int) -> Release | None:
     """The project's newest release right now, in the release order (Release.is_newer_than:
     semver, else release date)."""
-    recent = list(Release.objects.filter(projects=project_id)
-                  .order_by("-created", "-pk")[:LATEST_AMONG])
-    return max(recent, key=cmp_to_key(compare_releases)) if recent else None
+    return latest_for_project(project_id)
 
 
 def resolve_in_next_release(issues: Iterable[Issue], user) -> list[int]:

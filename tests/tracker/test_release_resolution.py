@@ -11,6 +11,7 @@ import pytest
 from tests.factories import make_issue, make_org, make_project, make_user
 from tests.tracker.test_api import make_token
 from tracker import actions, releases
+from tracker.alerts.context import Context
 from tracker.models import Issue, IssueActivity, Release
 from tracker.models.releases import compare
 
@@ -49,6 +50,8 @@ def test_next_release_is_after_the_latest_by_that_order(project, user):
     actions.resolve_in_next_release([issue], user)
     issue.refresh_from_db()
     assert issue.resolved_in_release.version == "2.10.0" and issue.resolved_in_next_release
+    # The alert filter "the event's release is the latest" uses the same order.
+    assert Context({}, NOW).latest_release(project.pk) == "2.10.0"
 
 
 @pytest.mark.django_db

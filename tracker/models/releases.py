@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cmp_to_key
 
 from django.db import models
 
@@ -72,6 +73,18 @@ def compare(a: Release, b: Release) -> int:
     order_a = (a.date_released or a.created, a.created, a.pk or 0)
     order_b = (b.date_released or b.created, b.created, b.pk or 0)
     return (order_a > order_b) - (order_a < order_b)
+
+
+# How many of a project's most recently created releases `latest` compares: a bound on the
+# work (releases are created in order, give or take a few).
+LATEST_AMONG = 200
+
+
+def latest(project_id: int) -> Release | None:
+    """The project's newest release right now, in the release order (`compare`)."""
+    recent = list(Release.objects.filter(projects=project_id)
+                  .order_by("-created", "-pk")[:LATEST_AMONG])
+    return max(recent, key=cmp_to_key(compare)) if recent else None
 
 
 class Environment(models.Model):
