@@ -92,7 +92,7 @@ def in_app_paths(data: dict) -> list[tuple[str, ...]]:
 
 def candidate_releases(issue: Issue) -> list[Release]:
     """The issue's first release and the ones before it, newest first, back to the nearest
-    earlier one with commits."""
+    earlier one with commits; none if none of them has commits."""
     first = issue.first_release
     if first is None:
         return []
@@ -106,6 +106,8 @@ def candidate_releases(issue: Issue) -> list[Release]:
         ReleaseCommit.objects.filter(release__in=[r.pk for r in chain])
         .values_list("release_id", flat=True).distinct()
     )
+    if not with_commits:
+        return []  # nothing recorded: no commit to suspect
     for position, release in enumerate(chain[1:], start=1):
         if release.pk in with_commits:
             return chain[:position + 1]

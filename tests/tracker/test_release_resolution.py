@@ -171,3 +171,27 @@ def test_fixes_resolve_when_a_finalized_release_gets_its_commits(api, project):
     api("put", "releases/3.0/", {"url": "https://example.com/3.0"})
     issue.refresh_from_db()
     assert issue.status == Issue.Status.UNRESOLVED
+
+
+@pytest.mark.django_db
+def test_resolve_in_release_from_the_issue_page(client, user, project):
+    older, fixed = make_release(project, "1.0.0"), make_release(project, "1.1.0")
+    issue = make_issue(project)
+    client.force_login(user)
+    url = f"/acme/issues/{issue.pk}/"
+    page = client.get(url).content.decode()
+    assert f'<option value="{fixed.pk}">1.1.0</option>' in page
+    assert f'<option value="{older.pk}">1.0.0</option>' in page
+    form = {"issue": issue.pk, "action": "resolve_in_release", "next": url}
+    foreign = Release.objects.create(organization=make_org(owner=make_user()), version="9")
+    assert client.post("/acme/issues/actions/", {**form, "release": foreign.pk}
+                       ).status_code == 404
+    assert client.post("/acme/issues/actions/", {**form, "release": "x"}).status_code == 404
+    response = client.post("/acme/issues/actions/", {**form, "release": fixed.pk})
+    assert response.status_code == 303 and response["Location"] == url
+    issue.refresh_from_db()
+    assert (issue.status, issue.resolved_in_release, issue.resolved_in_next_release) == (
+        Issue.Status.RESOLVED, fixed, False)
+    page = client.get(url).content.decode()
+    assert "Resolved 1 issue in release 1.1.0." in page
+    assert "resolved in release 1.1.0" in page

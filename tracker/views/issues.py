@@ -49,6 +49,7 @@ from tracker.views.events import event_context, find_event, scoped_issue
 PAGE_SIZE = 25
 # The suspect commits the issue page lists (tracker/suspect_commits.py), best first.
 SHOWN_SUSPECTS = 3
+RESOLVE_RELEASES = 20
 
 # sort name -> (label, columns, all descending); the id breaks ties and ends every cursor.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -341,6 +342,14 @@ def perform(action: str, issues: list[Issue], request: HttpRequest, membership: 
         case "resolve_next_release":
             done = actions.resolve_in_next_release(issues, user)
             return f"Resolved {len(done)} {plural} in the next release."
+        case "resolve_in_release":
+            value = request.POST.get("release", "")
+            release = Release.objects.filter(
+                organization=org, pk=int(value)).first() if value.isdigit() else None
+            if release is None:
+                raise Http404("No such release.")
+            done = actions.resolve_in_release(issues, user, release)
+            return f"Resolved {len(done)} {plural} in release {release.version}."
         case "unresolve":
             return f"Reopened {len(actions.unresolve(issues, user))} {plural}."
         case "ignore":
@@ -495,6 +504,9 @@ def detail_context(membership: Member, issue: Issue, event: Event | None) -> dic
             list(Team.objects.filter(organization=membership.organization)),
         ),
         "suspects": suspect_commits.suspects(issue, shown["event"])[:SHOWN_SUSPECTS],
+        # The releases "Resolve in release" offers: the project's most recent ones.
+        "resolve_releases": list(Release.objects.filter(projects=issue.project_id)
+                                 .order_by("-created", "-pk")[:RESOLVE_RELEASES]),
         **shown,
     }
 
