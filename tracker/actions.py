@@ -28,6 +28,8 @@ from tracker.models import (
     Release,
     Team,
 )
+from tracker.models.releases import compare as compare_releases
+from tracker.models.releases import latest as latest_for_project
 
 logger = logging.getLogger(__name__)
 
@@ -78,15 +80,16 @@ def resolve(issues: Iterable[Issue], user) -> list[int]:
     changed = _change(
         _ids(issues), Q(status=Status.RESOLVED, resolved_in_release=None),
         status=Status.RESOLVED, substatus="", resolved_at=timezone.now(),
-        resolved_in_release=None, **_NOT_IGNORED,
+        resolved_in_release=None, resolved_in_next_release=False, **_NOT_IGNORED,
     )
     _record(changed, user, Kind.RESOLVED)
     return changed
 
 
 def latest_release(project_id: int) -> Release | None:
-    """The project's newest release right now, by when Errata first saw it."""
-    return Release.objects.filter(projects=project_id).order_by("-created", "-pk").first()
+    """The project's newest release right now, in the release order (Release.is_newer_than:
+    semver, else release date)."""
+    return latest_for_project(project_id)
 
 
 def resolve_in_next_release(issues: Iterable[Issue], user) -> list[int]:
@@ -107,13 +110,35 @@ def resolve_in_next_release(issues: Iterable[Issue], user) -> list[int]:
             changed += resolve([Issue(pk=pk) for pk in ids], user)
             continue
         done = _change(
-            ids, Q(status=Status.RESOLVED, resolved_in_release=release),
+            ids, Q(status=Status.RESOLVED, resolved_in_release=release,
+                   resolved_in_next_release=True),
             status=Status.RESOLVED, substatus="", resolved_at=timezone.now(),
-            resolved_in_release=release, **_NOT_IGNORED,
+            resolved_in_release=release, resolved_in_next_release=True, **_NOT_IGNORED,
         )
-        _record(done, user, Kind.RESOLVED_IN_RELEASE, {"version": release.version})
+        _record(done, user, Kind.RESOLVED_IN_RELEASE, {"version": release.version,
+                                                       "next": True})
         changed += done
     return changed
+
+
+def resolve_in_release(issues: Iterable[Issue], user, release: Release, *,
+                       commit: str = "") -> list[int]:
+    """Resolve as fixed in `release`: its events and those of newer releases reopen the
+    issue, older releases' events never do. `commit` names the commit that said so
+    (`fixes SHORT-ID`)."""
+    ids = _ids(issues)
+    if Issue.objects.filter(pk__in=ids).exclude(
+            project__organization_id=release.organization_id).exists():
+        raise ActionError("the release belongs to another organization")
+    done = _change(
+        ids, Q(status=Status.RESOLVED, resolved_in_release=release,
+               resolved_in_next_release=False),
+        status=Status.RESOLVED, substatus="", resolved_at=timezone.now(),
+        resolved_in_release=release, resolved_in_next_release=False, **_NOT_IGNORED,
+    )
+    data = {"version": release.version, "next": False, **({"commit": commit} if commit else {})}
+    _record(done, user, Kind.RESOLVED_IN_RELEASE, data)
+    return done
 
 
 def unresolve(issues: Iterable[Issue], user) -> list[int]:
@@ -127,7 +152,7 @@ def unresolve(issues: Iterable[Issue], user) -> list[int]:
         )
         Issue.objects.filter(pk__in=previous).update(
             status=Status.UNRESOLVED, substatus=Substatus.ONGOING, resolved_at=None,
-            resolved_in_release=None, **_NOT_IGNORED,
+            resolved_in_release=None, resolved_in_next_release=False, **_NOT_IGNORED,
         )
     resolved = [pk for pk, status in previous.items() if status == Status.RESOLVED]
     ignored = [pk for pk, status in previous.items() if status == Status.IGNORED]
@@ -149,7 +174,8 @@ def ignore(
     """
     if more_events is not None and more_events < 1:
         raise ActionError("more_events must be at least 1")
-    values: dict = {"status": Status.IGNORED, "resolved_at": None, "resolved_in_release": None}
+    values: dict = {"status": Status.IGNORED, "resolved_at": None, "resolved_in_release": None,
+                    "resolved_in_next_release": False}
     data: dict = {}
     if duration is None and more_events is None:
         values.update(substatus=Substatus.IGNORED_FOREVER, **_NOT_IGNORED)
@@ -350,8 +376,13 @@ def regresses(issue: Issue, event: NewEvent, releases: dict[int, Release]) -> bo
     if fixed_in is None:
         return True
     release = releases.get(event.release_id) if event.release_id else None
-    # Without a release we cannot tell whether the event runs the fixed code.
-    return release is not None and release.is_newer_than(fixed_in)
+    # Without a release we cannot tell whether the event runs the fixed code; an older
+    # release's event is the old code still running somewhere, never a regression.
+    if release is None:
+        return False
+    if issue.resolved_in_next_release:
+        return compare_releases(release, fixed_in) > 0
+    return compare_releases(release, fixed_in) >= 0
 
 
 def _regress(issue: Issue, events: list[NewEvent]) -> StateChange | None:
@@ -363,7 +394,7 @@ def _regress(issue: Issue, events: list[NewEvent]) -> StateChange | None:
         return None
     reopened = Issue.objects.filter(pk=issue.pk, status=Status.RESOLVED).update(
         status=Status.UNRESOLVED, substatus=Substatus.REGRESSED, resolved_at=None,
-        resolved_in_release=None,
+        resolved_in_release=None, resolved_in_next_release=False,
     )
     if not reopened:
         return None

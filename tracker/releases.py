@@ -9,15 +9,20 @@ head commit of each ref, as Sentry does for a repository without an integration.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tracker import actions, sql
 from tracker.models import (
     Commit,
     CommitFileChange,
@@ -30,6 +35,7 @@ from tracker.models import (
     ReleaseCommit,
     Repository,
 )
+from tracker.models.issues import parse_qualified_short_id
 
 MAX_VERSION_LENGTH = 200
 # The routes below a release (tracker/api/urls.py). A version ending in `/` and one of these
@@ -179,29 +185,53 @@ def file_change_type(letter: str) -> str:
     return letter if letter in CommitFileChange.Type.values else CommitFileChange.Type.MODIFIED
 
 
+# One statement per this many rows: far below SQLite's limit on bound parameters, and on
+# PostgreSQL (one array per column) a bound on the statement's size.
+BATCH_ROWS = 5000
+
+
+def _batches(rows: Sequence, size: int = BATCH_ROWS):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
 @transaction.atomic
 def set_commits(release: Release, commits: Sequence[CommitData]) -> None:
     """Replace the release's commits with these, newest first, creating repositories and
-    commits the organization doesn't know yet."""
+    commits the organization doesn't know yet.
+
+    Written in batches of multi-row statements (tracker/sql.py), never a statement per commit
+    or file: a merge commit touching 10,000 files is two INSERTs, not 10,000."""
     _lock(release)
     repositories = _repositories(release.organization, {c.repository for c in commits})
-    stored = []
-    for data in commits:
-        commit, _ = Commit.objects.update_or_create(
-            repository=repositories[data.repository], key=data.key,
-            defaults={"message": data.message, "author_name": data.author_name,
-                      "author_email": data.author_email, "date": data.date},
+    # One row per commit: a commit sent twice would make the upsert touch a row twice.
+    unique = list({(c.repository, c.key): c for c in reversed(commits)}.values())[::-1]
+    quote = connection.ops.quote_name
+    refresh = ", ".join(f"{quote(c)} = excluded.{quote(c)}"
+                        for c in ("message", "author_name", "author_email", "date"))
+    ids: dict[tuple[int, str], int] = {}
+    for batch in _batches(unique):
+        returned = sql.insert(
+            Commit, ("repository_id", "key", "message", "author_name", "author_email", "date"),
+            [(repositories[c.repository].pk, c.key, c.message, c.author_name, c.author_email,
+              c.date) for c in batch],
+            on_conflict=f"(repository_id, {quote('key')}) DO UPDATE SET {refresh}",
+            returning=f"id, repository_id, {quote('key')}",
         )
-        if data.files:
-            # The same commit sent again carries the same files: replace, never duplicate.
-            CommitFileChange.objects.filter(commit=commit).delete()
-            files = {f.filename: f for f in data.files}.values()
-            CommitFileChange.objects.bulk_create(
-                [CommitFileChange(commit=commit, filename=f.filename,
-                                  type=file_change_type(f.type)) for f in files]
-            )
-        stored.append(commit)
-    _replace_release_commits(release, stored)
+        ids.update({(repository_id, key): pk for pk, repository_id, key in returned})
+    commit_ids = [ids[repositories[c.repository].pk, c.key] for c in unique]
+
+    # The same commit sent again carries the same files: replace them, never duplicate.
+    with_files = [(pk, c) for pk, c in zip(commit_ids, unique, strict=True) if c.files]
+    for batch in _batches([pk for pk, _ in with_files]):
+        CommitFileChange.objects.filter(commit_id__in=batch).delete()
+    file_rows = [
+        (pk, f.filename, file_change_type(f.type))
+        for pk, c in with_files for f in {f.filename: f for f in c.files}.values()
+    ]
+    for batch in _batches(file_rows):
+        sql.insert(CommitFileChange, ("commit_id", "filename", "type"), batch)
+    _replace_release_commits(release, commit_ids)
 
 
 @transaction.atomic
@@ -221,7 +251,7 @@ def set_refs(release: Release, refs: Sequence[Ref]) -> None:
     for ref in refs:
         commit, _ = Commit.objects.get_or_create(repository=repositories[ref.repository],
                                                  key=ref.commit)
-        heads.append(commit)
+        heads.append(commit.pk)
     _replace_release_commits(release, heads)
 
 
@@ -237,12 +267,29 @@ def _repositories(organization: Organization, names: set[str]) -> dict[str, Repo
     }
 
 
-def _replace_release_commits(release: Release, commits: list[Commit]) -> None:
+def _replace_release_commits(release: Release, commit_ids: list[int]) -> None:
     ReleaseCommit.objects.filter(release=release).delete()
-    unique = list({c.pk: c for c in commits}.values())
-    ReleaseCommit.objects.bulk_create(
-        [ReleaseCommit(release=release, commit=c, order=i) for i, c in enumerate(unique)]
+    unique = list(dict.fromkeys(commit_ids))
+    rows = [(release.pk, pk, order) for order, pk in enumerate(unique)]
+    for batch in _batches(rows):
+        sql.insert(ReleaseCommit, ("release_id", "commit_id", "order"), batch)
+
+
+def members_by_email(organization_id: int, emails: Iterable[str]) -> dict[str, Any]:
+    """The organization's members among these commit authors, by lower-cased email: an
+    author is the member whose account has that email (git keeps the case people type)."""
+    wanted = {e.lower() for e in emails if e}
+    if not wanted:
+        return {}
+    users = (
+        get_user_model().objects.annotate(email_lower=Lower("email"))
+        .filter(memberships__organization_id=organization_id, email_lower__in=wanted)
+        .order_by("pk")
     )
+    found: dict[str, Any] = {}
+    for user in users:
+        found.setdefault(user.email_lower, user)  # two accounts, one email: the oldest
+    return found
 
 
 def release_commits(release: Release):
@@ -272,6 +319,50 @@ def previous_with_commits(release: Release) -> Release | None:
     if project_ids:
         earlier = earlier.filter(projects__in=project_ids)
     return earlier.distinct().order_by("-created", "-pk").first()
+
+
+# --- Issues fixed by commits ------------------------------------------------------------
+
+# Sentry's syntax: a keyword, then one or more short ids separated by spaces or commas
+# (`Fixes SHOP-1F, SHOP-2A`), case-insensitive.
+_FIXES = re.compile(
+    r"\b(?:Fix|Fixes|Fixed|Close|Closes|Closed|Resolve|Resolves|Resolved):?\s+"
+    r"([A-Za-z0-9_\-\s,]+)\b", re.IGNORECASE)
+_SHORT_ID = re.compile(r"\b([A-Z0-9_-]+-[A-Z0-9]+)\b", re.IGNORECASE)
+
+
+def fixed_short_ids(message: str) -> list[tuple[str, int]]:
+    """The issues a commit message says it fixes, as (project slug, short id number)."""
+    found = []
+    for fixes in _FIXES.finditer(message):
+        for short_id in _SHORT_ID.finditer(fixes.group(1)):
+            parsed = parse_qualified_short_id(short_id.group(1))
+            if parsed is not None and parsed not in found:
+                found.append(parsed)
+    return found
+
+
+def resolve_fixed_issues(release: Release) -> list[int]:
+    """Resolve in this release the issues its commits say they fix, once it is finalized.
+
+    Only unresolved (or ignored) issues of the release's projects: the release says nothing
+    about other projects, and a resolution someone chose is theirs to change. Called
+    when a release becomes finalized and when a finalized release gets its commits."""
+    if release.date_released is None:
+        return []
+    projects = dict(release.projects.values_list("slug", "pk"))
+    resolved: list[int] = []
+    for commit in release_commits(release).only("key", "message", "repository"):
+        wanted = Q(pk__in=[])
+        for slug, number in fixed_short_ids(commit.message):
+            if slug in projects:
+                wanted |= Q(project_id=projects[slug], short_id=number)
+        # An issue someone already resolved keeps their resolution.
+        issues = list(Issue.objects.filter(wanted).exclude(
+            status__in=(Issue.Status.MERGED, Issue.Status.RESOLVED)))
+        if issues:
+            resolved += actions.resolve_in_release(issues, None, release, commit=commit.key)
+    return resolved
 
 
 # --- Deploys ------------------------------------------------------------------------------
@@ -309,6 +400,7 @@ class ReleaseFacts:
     deploy_count: int = 0
     last_deploy: Deploy | None = None
     new_groups: dict[int, int] = field(default_factory=dict)  # by project id
+    users: dict[str, Any] = field(default_factory=dict)  # members among the authors
 
 
 def facts_for(releases: Sequence[Release]) -> dict[int, ReleaseFacts]:
@@ -334,6 +426,11 @@ def facts_for(releases: Sequence[Release]) -> dict[int, ReleaseFacts]:
         if key and key not in seen[row["release_id"]]:
             seen[row["release_id"]].add(key)
             facts[row["release_id"]].authors.append((name, email))
+
+    users = members_by_email(releases[0].organization_id, [
+        email for f in facts.values() for _, email in f.authors])
+    for f in facts.values():
+        f.users = users
 
     deploys = Deploy.objects.filter(release_id__in=facts)
     for row in deploys.values("release_id").annotate(n=Count("id")).order_by():

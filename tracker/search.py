@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tracker.models import Handling, Issue, IssueTag, Level, Team
+from tracker.models.issues import parse_qualified_short_id
 
 # key:value (value quoted or bare), "quoted text", or a bare word; each optionally negated.
 _TOKEN = re.compile(
@@ -138,17 +139,9 @@ def _age(field_name: str, value: str, now: datetime) -> Q | None:
     return Q(**{f"{field_name}__{'gte' if match['sign'] == '-' else 'lt'}": moment})
 
 
-_SHORT_ID = re.compile(r"^[A-Za-z0-9_-]+-(?P<id>[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{1,12})$")
-
-
 def _short_id(text: str) -> int | None:
-    match = _SHORT_ID.match(text)
-    if match is None:
-        return None
-    number = 0
-    for char in match["id"].upper():
-        number = number * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
-    return number
+    parsed = parse_qualified_short_id(text)
+    return parsed[1] if parsed else None
 
 
 def _text(value: str) -> Q:

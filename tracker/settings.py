@@ -250,6 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.scopes.SessionOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "tracker.api.errors.exception_handler",
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

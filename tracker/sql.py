@@ -32,7 +32,10 @@ def fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field
 
 
 def columns(field_list: Sequence[models.Field]) -> str:
-    return ", ".join(str(f.column) for f in field_list)
+    """The column names, quoted the SQL standard's way (PostgreSQL and SQLite both read it;
+    no connection needed, which the event loop's writer must not touch): a column may be
+    named like a keyword (`order`)."""
+    return ", ".join(f'"{f.column}"' for f in field_list)
 
 
 def rows_source(

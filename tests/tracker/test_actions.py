@@ -61,9 +61,10 @@ def test_resolve_in_next_release_pins_the_latest_release(project, user):
     issue = fresh(issue)
     assert issue.status == Issue.Status.RESOLVED
     assert issue.resolved_in_release == new
+    assert issue.resolved_in_next_release
     activity = IssueActivity.objects.get(issue=issue)
     assert activity.kind == Kind.RESOLVED_IN_RELEASE
-    assert activity.data == {"version": "1.1"}
+    assert activity.data == {"version": "1.1", "next": True}
 
 
 def test_resolve_in_next_release_without_releases_is_a_plain_resolve(project, user):

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.factories import make_issue, make_org, make_project, make_user
+from tests.factories import make_issue, make_member, make_org, make_project, make_user
 from tests.tracker.test_api import make_token
 from tracker.models import Commit, Release
 
@@ -60,15 +60,16 @@ class GitRepo:
         return self.git("rev-parse", "HEAD")
 
 
-def sentry_cli(server: str, token: str, repo: GitRepo, *args: str,
-               check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SENTRY_", "GITHUB_"))}  # nothing of the machine's own
-    env.update(SENTRY_URL=server, SENTRY_AUTH_TOKEN=token, SENTRY_ORG="acme",
+def sentry_cli(server: str, token: str, repo: GitRepo, *args: str, check: bool = True,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("SENTRY_", "GITHUB_"))}  # nothing of the machine's own
+    base_env.update(SENTRY_URL=server, SENTRY_AUTH_TOKEN=token, SENTRY_ORG="acme",
                SENTRY_PROJECT="shop", SENTRY_DISABLE_UPDATE_CHECK="1",
                HOME=str(repo.path.parent), GIT_CONFIG_GLOBAL=os.devnull)
     result = subprocess.run([str(SENTRY_CLI), "--log-level=debug", *args], cwd=repo.path,
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+                            env={**base_env, **(env or {})}, capture_output=True, text=True,
+                            timeout=60, check=False)
     if check and result.returncode != 0:
         raise AssertionError(f"sentry-cli {' '.join(args)} failed ({result.returncode}):\n"
                              f"{result.stdout}\n{result.stderr}")
@@ -108,6 +109,10 @@ def repo(tmp_path) -> GitRepo:
 def test_sentry_cli_release_commits_and_deploy(errata_server, user, project, repo):
     token = make_token(user)
     make_project(project.organization, "Web", slug="web")
+    # Grace is a member (her account's email cased differently from git's); Ada is not.
+    grace = make_user("grace", email="Grace@Example.com", first_name="Grace",
+                      last_name="Hopper")
+    make_member(project.organization, grace)
     cli = lambda *args, **kw: sentry_cli(errata_server, token, repo, *args, **kw)  # noqa: E731
     version = "shop@1.0.0 beta ü"
     shas = repo.git("log", "--format=%H").split()  # newest first
@@ -120,7 +125,10 @@ def test_sentry_cli_release_commits_and_deploy(errata_server, user, project, rep
     cli("releases", "new", version)
     cli("releases", "set-commits", version, "--auto")
     cli("releases", "finalize", version)
-    cli("deploys", "new", "-r", version, "-e", "production")
+    # The release comes from the environment, as a CI step exports it.
+    cli("deploys", "new", "-e", "production", "--started", "1767261600",
+        "--finished", "1767261720", "--url", "https://ci.example.com/1",
+        env={"SENTRY_RELEASE": version})
 
     status, release = api_get(errata_server, token, release_path(version))
     assert status == 200
@@ -130,18 +138,23 @@ def test_sentry_cli_release_commits_and_deploy(errata_server, user, project, rep
     assert [p["slug"] for p in release["projects"]] == ["shop"]
     assert release["commitCount"] == 4
     assert release["lastCommit"]["id"] == shas[0]
-    assert release["authors"] == [{"name": "Grace Hopper", "email": "grace@example.com"},
-                                  {"name": "Ada Lovelace", "email": "ada@example.com"}]
+    assert release["authors"] == [
+        {"id": str(grace.pk), "username": "grace", "email": "Grace@example.com",
+         "name": "Grace Hopper", "isActive": True},
+        {"name": "Ada Lovelace", "email": "ada@example.com"}]
     assert release["deployCount"] == 1
-    assert release["lastDeploy"]["environment"] == "production"
-    assert release["lastDeploy"]["dateFinished"] is not None
+    assert release["lastDeploy"] == {
+        "id": release["lastDeploy"]["id"], "environment": "production", "name": None,
+        "url": "https://ci.example.com/1", "dateStarted": "2026-01-01T10:00:00Z",
+        "dateFinished": "2026-01-01T10:02:00Z"}
 
     status, commits = api_get(errata_server, token, release_path(version, "commits/"))
     assert [c["id"] for c in commits] == shas
     assert [c["message"].strip() for c in commits] == [
         "Checkout", "Drop coupons\n\nNobody used them.", "Coupons", "Add the cart"]
     assert [c["author"]["email"] for c in commits] == [
-        "grace@example.com", "ada@example.com", "grace@example.com", "ada@example.com"]
+        "Grace@example.com", "ada@example.com", "Grace@example.com", "ada@example.com"]
+    assert [c["author"].get("id") for c in commits] == [str(grace.pk), None] * 2
     assert commits[-1]["dateCreated"] == "2026-03-01T08:00:00Z"
     # No SCM integration: the repository is known by the name sentry-cli gives it, with
     # Sentry's "unknown" provider (which makes the next `--auto` use local git again).
@@ -428,3 +441,74 @@ def test_archiving_is_refused_not_ignored(api, project):
     assert response.status_code == 400
     assert "not supported" in response.json()["status"][0]
     assert api("put", release_path("1.0"), {"status": "open"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("commits", "field"), [
+    ("not a list", "commits"),
+    ([{"repository": "origin"}], "id"),
+    ([{"id": "a" * 65}], "id"),
+    ([{"id": "a" * 40, "timestamp": "yesterday"}], "timestamp"),
+    ([{"id": "a" * 40, "patch_set": [{"type": "M"}]}], "path"),
+    ([{"id": "a" * 40, "patch_set": "a.py"}], "patch_set"),
+    ([{"id": "a" * 40, "author_email": "x" * 201}], "author_email"),
+])
+def test_malformed_commits_are_refused_by_field(api, project, commits, field):
+    create(api, "1.0")
+    response = api("put", release_path("1.0"), {"commits": commits})
+    assert response.status_code == 400
+    assert list(response.json()) == ["commits"]
+    assert field in json.dumps(response.json())
+    assert not Commit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_malformed_refs_are_refused_by_field(api, project):
+    create(api, "1.0")
+    response = api("put", release_path("1.0"), {"refs": [{"repository": "origin"}]})
+    assert response.status_code == 400
+    assert response.json() == {"refs": {"0": {"commit": ["This field is required."]}}}
+
+
+@pytest.mark.django_db
+def test_a_commit_of_ten_thousand_files(api, project, django_assert_max_num_queries):
+    create(api, "1.0")
+    files = [{"path": f"src/module_{i}/file_{i}.py", "type": "AMD"[i % 3]}
+             for i in range(10_000)]
+    commit = {"id": "a" * 40, "repository": "origin", "author_name": "Ada",
+              "author_email": "ada@example.com", "message": "Big merge", "patch_set": files}
+    # Batched statements: the number of queries doesn't grow with the files.
+    with django_assert_max_num_queries(40):
+        response = api("put", release_path("1.0"), {"commits": [commit]})
+    assert response.status_code == 200
+    assert response.json()["commitCount"] == 1
+    stored = Commit.objects.get().file_changes
+    assert stored.count() == 10_000
+    assert stored.filter(type="D").count() == 3333
+    # Sent again (a retried CI step), the files are replaced, not doubled.
+    assert api("put", release_path("1.0"), {"commits": [commit]}).status_code == 200
+    assert Commit.objects.get().file_changes.count() == 10_000
+
+
+@pytest.mark.django_db
+def test_too_many_files_in_one_request(api, project, monkeypatch):
+    from tracker.api import release_serializers
+    monkeypatch.setattr(release_serializers, "MAX_FILES", 10)
+    create(api, "1.0")
+    commits = [{"id": f"{i:040x}", "patch_set": [{"path": f"f{j}.py", "type": "M"}
+                                                  for j in range(6)]} for i in range(2)]
+    response = api("put", release_path("1.0"), {"commits": commits})
+    assert response.status_code == 400
+    assert "At most 10 changed files" in response.json()["commits"][0]
+    monkeypatch.setattr(release_serializers, "MAX_COMMITS", 1)
+    assert api("put", release_path("1.0"), {"commits": commits[:1]}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_body_too_large_is_refused_clearly(api, project, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    create(api, "1.0")
+    response = api("put", release_path("1.0"), {"commits": [
+        {"id": f"{i:040x}", "message": "x" * 100} for i in range(20)]})
+    assert response.status_code in (400, 413)
+    assert response.json()["detail"]

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models.functions import Coalesce
-
 from tracker.alerts import counters
-from tracker.models import Issue, Release
+from tracker.models import Issue
+from tracker.models.releases import latest as latest_release
 
 
 class Context:
@@ -34,12 +33,9 @@ class Context:
         return self._counts[key].get(issue_id, 0)
 
     def latest_release(self, project_id: int) -> str | None:
-        """The version most recently released (or, never released, created) in the project."""
+        """The project's latest release, in the one release order (semver, else release
+        date: tracker.models.releases.compare)."""
         if project_id not in self._latest:
-            self._latest[project_id] = (
-                Release.objects.filter(projects=project_id)
-                .order_by(Coalesce("date_released", "created").desc(), "-id")
-                .values_list("version", flat=True)
-                .first()
-            )
+            release = latest_release(project_id)
+            self._latest[project_id] = release.version if release else None
         return self._latest[project_id]

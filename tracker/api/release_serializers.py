@@ -37,10 +37,11 @@ def serialize_release(release: Release, facts: releases.ReleaseFacts,
         "owner": None,
         "newGroups": sum(facts.new_groups.values()),
         "commitCount": facts.commit_count,
-        "lastCommit": serialize_commit(facts.last_commit) if facts.last_commit else None,
+        "lastCommit": serialize_commit(facts.last_commit, facts.users)
+        if facts.last_commit else None,
         "deployCount": facts.deploy_count,
         "lastDeploy": serialize_deploy(facts.last_deploy) if facts.last_deploy else None,
-        "authors": [author(name, email) for name, email in facts.authors],
+        "authors": [author(name, email, facts.users) for name, email in facts.authors],
         "projects": [{
             "id": p.pk, "slug": p.slug, "name": p.name,
             "newGroups": facts.new_groups.get(p.pk, 0),
@@ -54,9 +55,18 @@ def serialize_release(release: Release, facts: releases.ReleaseFacts,
     }
 
 
-def author(name: str, email: str) -> dict[str, str]:
-    """A commit author as Sentry shows one it can't match to a user."""
-    return {"name": name, "email": email}
+def serialize_user(user) -> dict[str, Any]:
+    return {
+        "id": str(user.pk), "username": user.get_username(), "email": user.email,
+        "name": user.get_full_name() or user.get_username(), "isActive": user.is_active,
+    }
+
+
+def author(name: str, email: str, users: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A commit author: the member with that email (releases.members_by_email) as Sentry
+    shows a user, else the name and email git recorded."""
+    user = (users or {}).get(email.lower()) if email else None
+    return serialize_user(user) if user is not None else {"name": name, "email": email}
 
 
 def serialize_repository(repository: Repository) -> dict[str, Any]:
@@ -76,25 +86,26 @@ def serialize_repository(repository: Repository) -> dict[str, Any]:
     }
 
 
-def serialize_commit(commit: Commit) -> dict[str, Any]:
+def serialize_commit(commit: Commit, users: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": commit.key,
         "message": commit.message or None,
         "dateCreated": iso(commit.date),
         "pullRequest": None,
         "suspectCommitType": "",
-        "author": author(commit.author_name, commit.author_email)
+        "author": author(commit.author_name, commit.author_email, users)
         if commit.author_name or commit.author_email else None,
         "repository": serialize_repository(commit.repository),
     }
 
 
-def serialize_file_change(change: CommitFileChange) -> dict[str, Any]:
+def serialize_file_change(change: CommitFileChange,
+                          users: dict[str, Any] | None = None) -> dict[str, Any]:
     commit = change.commit
     return {
         "id": str(change.pk),
         "orgId": commit.repository.organization_id,
-        "author": author(commit.author_name, commit.author_email),
+        "author": author(commit.author_name, commit.author_email, users),
         "commitMessage": commit.message,
         "filename": change.filename,
         "type": change.type,
@@ -114,6 +125,13 @@ def serialize_deploy(deploy: Deploy) -> dict[str, Any]:
 
 
 # --- Input --------------------------------------------------------------------------------
+
+
+# A request's bounds: far above what a CI run sends (sentry-cli sends at most the commits
+# since the previous release, 20 for a first one), low enough that one request is a few
+# batched statements (tracker/releases.py), never a timeout.
+MAX_COMMITS = 10_000
+MAX_FILES = 100_000
 
 
 class FileChangeInput(serializers.Serializer):
@@ -167,11 +185,19 @@ class ReleaseChanges(serializers.Serializer):
     url = serializers.CharField(max_length=400, required=False, allow_blank=True,
                                 allow_null=True)
     dateReleased = serializers.DateTimeField(required=False, allow_null=True)
-    commits = CommitInput(many=True, required=False)
-    refs = RefInput(many=True, required=False)
+    commits = CommitInput(many=True, required=False, max_length=MAX_COMMITS)
+    refs = RefInput(many=True, required=False, max_length=MAX_COMMITS)
     projects = serializers.ListField(child=serializers.CharField(max_length=50),
                                      required=False)
     status = serializers.CharField(required=False)
+
+    def validate_commits(self, value: list[dict]) -> list[dict]:
+        files = sum(len(commit.get("patch_set") or ()) for commit in value)
+        if files > MAX_FILES:
+            raise serializers.ValidationError(
+                f"At most {MAX_FILES} changed files in all commits of one request "
+                f"(got {files}).")
+        return value
 
     def validate_status(self, value: str) -> str:
         # Said out loud rather than ignored: `releases archive` must not report success.

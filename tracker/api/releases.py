@@ -6,22 +6,24 @@ objects that don't exist), validate the body, and call tracker/releases.py.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.http import Http404
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker import releases
+from tracker import releases, suspect_commits
 from tracker.access import get_membership, get_project
 from tracker.api import release_serializers as out
 from tracker.api.pagination import Cursor, keyset_page, link_header
 from tracker.api.scopes import scoped
 from tracker.api.views import limit_param
-from tracker.models import ApiToken, Organization, Project, Release, Repository
+from tracker.models import ApiToken, Event, Organization, Project, Release, Repository
 
 RELEASES_PER_PAGE = 100
 # Sentry's release routes accept any of these for reading, and `project:releases` (which the
@@ -39,10 +41,7 @@ def index(request: Request) -> Response:
     if user is None or not user.is_authenticated:
         return Response({"version": "0", "auth": None, "user": None})
     auth = {"scopes": request.auth.scopes} if isinstance(request.auth, ApiToken) else None
-    return Response({"version": "0", "auth": auth, "user": {
-        "id": str(user.pk), "username": user.get_username(), "email": user.email,
-        "name": user.get_full_name() or user.get_username(), "isActive": user.is_active,
-    }})
+    return Response({"version": "0", "auth": auth, "user": out.serialize_user(user)})
 
 
 def _organization(request: Request, org_slug: str) -> Organization:
@@ -128,6 +127,8 @@ def organization_releases(request: Request, org_slug: str) -> Response:
             date_started=data.get("dateStarted"), date_released=data.get("dateReleased"),
         )
         _apply_commits(release, data)
+        if changed:
+            releases.resolve_fixed_issues(release)
     # Sentry's answer to a repeated `releases new`: 208 Already Reported, same body.
     code = status.HTTP_201_CREATED if changed else status.HTTP_208_ALREADY_REPORTED
     return Response(_release_json(release), status=code)
@@ -153,7 +154,10 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
             raise ParseError(str(error)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    data = _valid(out.ReleaseChanges, request.data, partial=True)
+    # Every field is optional already; `partial` would also waive the required fields of
+    # each commit and ref.
+    data = _valid(out.ReleaseChanges, request.data)
+    was_finalized = release.date_released is not None
     with transaction.atomic():
         releases.update_release(
             release, url=data.get("url"), ref=data.get("ref"),
@@ -162,6 +166,10 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
             if data.get("projects") else (),
         )
         _apply_commits(release, data)
+        # `fixes SHORT-ID` takes effect when the release is finalized, or when a finalized
+        # release gets its commits (`releases new --finalize`, then `set-commits`).
+        if not was_finalized or "commits" in data or "refs" in data:
+            releases.resolve_fixed_issues(release)
     return Response(_release_json(release))
 
 
@@ -169,15 +177,20 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
 @scoped(GET=READ)
 def release_commits(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
-    return Response([out.serialize_commit(c) for c in releases.release_commits(release)])
+    commits = list(releases.release_commits(release))
+    users = releases.members_by_email(release.organization_id,
+                                      [c.author_email for c in commits])
+    return Response([out.serialize_commit(c, users) for c in commits])
 
 
 @api_view(["GET"])
 @scoped(GET=READ)
 def release_commit_files(request: Request, org_slug: str, version: str) -> Response:
     release = _release(request, org_slug, version)
-    return Response([out.serialize_file_change(f)
-                     for f in releases.release_file_changes(release)])
+    changes = list(releases.release_file_changes(release))
+    users = releases.members_by_email(release.organization_id,
+                                      {f.commit.author_email for f in changes})
+    return Response([out.serialize_file_change(f, users) for f in changes])
 
 
 @api_view(["GET"])
@@ -213,3 +226,36 @@ def organization_repositories(request: Request, org_slug: str) -> Response:
     organization = _organization(request, org_slug)
     repositories = Repository.objects.filter(organization=organization).order_by("name")
     return Response([out.serialize_repository(r) for r in repositories])
+
+
+@api_view(["GET"])
+@scoped(GET="event:read")
+def event_committers(request: Request, org_slug: str, project_slug: str,
+                     event_id: str) -> Response:
+    """Sentry's committers of an event: the suspect commits grouped by author, best first
+    (tracker/suspect_commits.py), each commit with its `score`."""
+    project = get_project(request.user, org_slug, project_slug)
+    try:
+        wanted = uuid.UUID(event_id)
+    except ValueError:
+        raise NotFound("No such event.") from None
+    event = Event.objects.filter(project=project, event_id=wanted).select_related(
+        "issue__first_release", "issue__project").first()
+    if event is None:
+        raise NotFound("No such event.")
+    if event.issue.first_release is None:
+        raise NotFound("Release not found")
+    committers: dict[str, dict] = {}
+    for suspect in suspect_commits.suspects(event.issue, event):
+        commit = suspect.commit
+        who = (f"user:{suspect.user.pk}" if suspect.user is not None
+               else commit.author_email.lower() or commit.author_name)
+        users = {commit.author_email.lower(): suspect.user} if suspect.user else {}
+        entry = committers.setdefault(who, {
+            "author": out.author(commit.author_name, commit.author_email, users),
+            "commits": [],
+        })
+        entry["commits"].append({**out.serialize_commit(commit, users),
+                                 "suspectCommitType": "via commit in release",
+                                 "score": suspect.score})
+    return Response({"committers": list(committers.values())})

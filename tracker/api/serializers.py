@@ -104,7 +104,10 @@ def _status_details(issue: Issue) -> dict[str, Any]:
         if issue.ignored_until_times_seen is not None:
             details["ignoreCount"] = issue.ignored_until_times_seen
     if issue.status == Issue.Status.RESOLVED and issue.resolved_in_release_id is not None:
-        details["inRelease"] = issue.resolved_in_release.version
+        if issue.resolved_in_next_release:
+            details["inNextRelease"] = True
+        else:
+            details["inRelease"] = issue.resolved_in_release.version
     return details
 
 

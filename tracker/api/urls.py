@@ -30,6 +30,8 @@ urlpatterns = [
          name="api-project-releases"),
     path("projects/<slug:org_slug>/<slug:project_slug>/issues/", views.project_issues,
          name="api-project-issues"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/committers/",
+         releases.event_committers, name="api-event-committers"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
          views.project_event, name="api-project-event"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 
@@ -20,6 +22,22 @@ def base32(number: int) -> str:
         digits.append(_SHORT_ID_ALPHABET[rest])
         if number == 0:
             return "".join(reversed(digits))
+
+
+_QUALIFIED_SHORT_ID = re.compile(
+    r"^(?P<slug>[A-Za-z0-9_-]+)-(?P<id>[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{1,12})$")
+
+
+def parse_qualified_short_id(text: str) -> tuple[str, int] | None:
+    """`SHOP-1F` (any case) as its project slug and number, ("shop", 47); None if it isn't
+    one. The inverse of Issue.qualified_short_id."""
+    match = _QUALIFIED_SHORT_ID.match(text)
+    if match is None:
+        return None
+    number = 0
+    for char in match["id"].upper():
+        number = number * 32 + _SHORT_ID_ALPHABET.index(char)
+    return match["slug"].lower(), number
 
 
 class Level(models.IntegerChoices):
@@ -99,6 +117,9 @@ class Issue(models.Model):
     resolved_in_release = models.ForeignKey(
         Release, models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Sentry's two resolutions through a release: fixed in `resolved_in_release` itself (its
+    # events and newer ones regress), or "in the next release" after it (only newer ones do).
+    resolved_in_next_release = models.BooleanField(default=False)
     ignored_until = models.DateTimeField(null=True, blank=True)
     ignored_until_times_seen = models.PositiveBigIntegerField(null=True, blank=True)
     merged_into = models.ForeignKey(

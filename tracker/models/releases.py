@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cmp_to_key
 
 from django.db import models
 
@@ -54,11 +55,36 @@ class Release(models.Model):
         return self.version
 
     def is_newer_than(self, other: Release) -> bool:
-        """Semver order when both versions parse (same package), else creation order."""
-        a, b = semver_key(self.version), semver_key(other.version)
-        if a is not None and b is not None and a[0] == b[0]:
-            return a[1:] > b[1:]
-        return (self.created, self.pk) > (other.created, other.pk)
+        """The one release order: by semver when both versions parse (same package), else
+        by release date (when it was finalized, or created if it never was)."""
+        return compare(self, other) > 0
+
+
+def compare(a: Release, b: Release) -> int:
+    """-1, 0 or 1 as `a` is older than, the same as, or newer than `b` (see is_newer_than).
+    Releases whose dates tie fall back on creation order, so no two differ and compare 0."""
+    if a.pk is not None and a.pk == b.pk:
+        return 0
+    key_a, key_b = semver_key(a.version), semver_key(b.version)
+    if key_a is not None and key_b is not None and key_a[0] == key_b[0]:
+        if key_a[1:] != key_b[1:]:
+            return 1 if key_a[1:] > key_b[1:] else -1
+        return 0
+    order_a = (a.date_released or a.created, a.created, a.pk or 0)
+    order_b = (b.date_released or b.created, b.created, b.pk or 0)
+    return (order_a > order_b) - (order_a < order_b)
+
+
+# How many of a project's most recently created releases `latest` compares: a bound on the
+# work (releases are created in order, give or take a few).
+LATEST_AMONG = 200
+
+
+def latest(project_id: int) -> Release | None:
+    """The project's newest release right now, in the release order (`compare`)."""
+    recent = list(Release.objects.filter(projects=project_id)
+                  .order_by("-created", "-pk")[:LATEST_AMONG])
+    return max(recent, key=cmp_to_key(compare)) if recent else None
 
 
 class Environment(models.Model):

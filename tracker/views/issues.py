@@ -25,7 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from tracker import actions, search
+from tracker import actions, search, suspect_commits
 from tracker.access import get_membership, get_project
 from tracker.models import (
     Environment,
@@ -47,6 +47,9 @@ from tracker.views import onboarding
 from tracker.views.events import event_context, find_event, scoped_issue
 
 PAGE_SIZE = 25
+# The suspect commits the issue page lists (tracker/suspect_commits.py), best first.
+SHOWN_SUSPECTS = 3
+RESOLVE_RELEASES = 20
 
 # sort name -> (label, columns, all descending); the id breaks ties and ends every cursor.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -339,6 +342,14 @@ def perform(action: str, issues: list[Issue], request: HttpRequest, membership: 
         case "resolve_next_release":
             done = actions.resolve_in_next_release(issues, user)
             return f"Resolved {len(done)} {plural} in the next release."
+        case "resolve_in_release":
+            value = request.POST.get("release", "")
+            release = Release.objects.filter(
+                organization=org, pk=int(value)).first() if value.isdigit() else None
+            if release is None:
+                raise Http404("No such release.")
+            done = actions.resolve_in_release(issues, user, release)
+            return f"Resolved {len(done)} {plural} in release {release.version}."
         case "unresolve":
             return f"Reopened {len(actions.unresolve(issues, user))} {plural}."
         case "ignore":
@@ -473,6 +484,7 @@ def ignored_more_events(issue: Issue) -> int | None:
 def detail_context(membership: Member, issue: Issue, event: Event | None) -> dict:
     """Everything the detail page shows beside the event itself."""
     family = actions.merged_family(issue.pk)
+    shown = event_context(issue, family, event)
     return {
         "org": membership.organization, "project": issue.project, "membership": membership,
         "issue": issue, "family": family, "merged_count": len(family) - 1,
@@ -491,7 +503,11 @@ def detail_context(membership: Member, issue: Issue, event: Event | None) -> dic
                  .select_related("user").order_by("user__username")),
             list(Team.objects.filter(organization=membership.organization)),
         ),
-        **event_context(issue, family, event),
+        "suspects": suspect_commits.suspects(issue, shown["event"])[:SHOWN_SUSPECTS],
+        # The releases "Resolve in release" offers: the project's most recent ones.
+        "resolve_releases": list(Release.objects.filter(projects=issue.project_id)
+                                 .order_by("-created", "-pk")[:RESOLVE_RELEASES]),
+        **shown,
     }
 
 

@@ -240,10 +240,10 @@ def test_handling_only_escalates(client, project):
 
 
 class TestRegressions:
-    def resolve(self, issue, release=None, at=None):
+    def resolve(self, issue, release=None, at=None, next_release=True):
         Issue.objects.filter(pk=issue.pk).update(
             status=Issue.Status.RESOLVED, resolved_at=at or datetime.now(UTC),
-            resolved_in_release=release)
+            resolved_in_release=release, resolved_in_next_release=next_release)
 
     def regressed(self):
         issue = Issue.objects.get()
@@ -279,6 +279,30 @@ class TestRegressions:
         send(client, project, exception_event(release=event_release) if event_release
              else exception_event())
         assert self.regressed() is reopens
+
+    @pytest.mark.parametrize(("event_release", "reopens"), [
+        ("shop@1.1.9", False), ("shop@1.2.0", True), ("shop@1.3.0", True)])
+    def test_resolved_in_a_release_reopens_on_its_own_events(self, client, project,
+                                                             event_release, reopens):
+        # Fixed *in* 1.2.0 (`fixes SHORT-ID` in its commits): 1.2.0 still failing regresses.
+        send(client, project, exception_event(release="shop@1.0.0"))
+        fixed = Release.objects.create(organization=project.organization, version="shop@1.2.0")
+        self.resolve(Issue.objects.get(), release=fixed, next_release=False)
+        send(client, project, exception_event(release=event_release))
+        assert self.regressed() is reopens
+
+    def test_non_semver_releases_compare_by_release_date(self, client, project):
+        fixed = Release.objects.create(organization=project.organization, version="def456",
+                                       date_released=datetime.now(UTC) - timedelta(days=2))
+        # Created after the fix's release but released before it: older.
+        hotfix = Release.objects.create(organization=project.organization, version="0ab1",
+                                        date_released=datetime.now(UTC) - timedelta(days=3))
+        send(client, project, exception_event(release="abc123"))
+        self.resolve(Issue.objects.get(), release=fixed)
+        send(client, project, exception_event(release=hotfix.version))
+        assert not self.regressed()
+        send(client, project, exception_event(release="fff999"))  # never released: by creation
+        assert self.regressed()
 
     def test_non_semver_releases_compare_by_creation_time(self, client, project):
         older = Release.objects.create(organization=project.organization, version="abc123")
