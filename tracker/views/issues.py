@@ -87,6 +87,8 @@ class ListParams:
     project: str = ""
     sort: str = "last_seen"
     cursor: str = ""
+    # Previous page: the rows before this cursor (the first row of the page the user was on).
+    before: str = ""
     page: int = 1
     errors: list[str] = field(default_factory=list)
 
@@ -108,6 +110,7 @@ class ListParams:
             project=data.get("project", "")[:50],
             sort=pick("sort", SORTS, "last_seen"),
             cursor=data.get("cursor", "")[:200],
+            before="" if data.get("cursor") else data.get("before", "")[:200],
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
         )
 
@@ -117,7 +120,8 @@ class ListParams:
             "query": self.query, "status": self.status, "level": self.level,
             "environment": self.environment, "release": self.release,
             "handling": self.handling, "assignee": self.assignee, "project": self.project,
-            "sort": self.sort, "cursor": self.cursor, "page": self.page, **changes,
+            "sort": self.sort, "cursor": self.cursor, "before": self.before, "page": self.page,
+            **changes,
         }
         defaults = {"status": "unresolved", "sort": "last_seen", "page": 1}
         return urlencode({k: v for k, v in values.items() if v and defaults.get(k) != v})
@@ -170,12 +174,13 @@ def _cursor_values(cursor: str, columns: tuple[str, ...]) -> list | None:
     return values
 
 
-def _after(columns: tuple[str, ...], values: list) -> Q:
-    """Rows after the cursor in (columns..., id) descending order, as a tuple comparison."""
+def _after(columns: tuple[str, ...], values: list, lookup: str = "lt") -> Q:
+    """Rows after the cursor in (columns..., id) descending order, as a tuple comparison;
+    with lookup "gt", the rows before it."""
     names = [*columns, "pk"]
     q = Q()
     for i, name in enumerate(names):
-        step = Q(**{f"{name}__lt": values[i]})
+        step = Q(**{f"{name}__{lookup}": values[i]})
         for before in range(i):
             step &= Q(**{names[before]: values[before]})
         q |= step
@@ -190,20 +195,48 @@ def _cursor_for(issue: Issue, columns: tuple[str, ...]) -> str:
     return "~".join([*parts, str(issue.pk)])
 
 
-def _page(scope: QuerySet[Issue], params: ListParams, user) -> tuple[list[Issue], str]:
-    now = timezone.now()
+@dataclass
+class Page:
+    issues: list[Issue]
+    next_cursor: str  # the last row's cursor, when more rows follow
+    prev_cursor: str  # the first row's cursor, when rows come before it
+    total: int  # matching issues, counted up to COUNT_LIMIT
+
+
+# Counting stops here: the pager then says "10,000+", and counting costs what one page costs
+# at most a few times over, however many issues match.
+COUNT_LIMIT = 10_000
+
+
+def _page(scope: QuerySet[Issue], params: ListParams, user) -> Page:
     columns = SORTS[params.sort][1]
-    issues = scope.filter(_filters(params, user, now))
-    values = _cursor_values(params.cursor, columns) if params.cursor else None
-    if values is not None:
-        issues = issues.filter(_after(columns, values))
-    rows = list(
-        issues.select_related("project", "assignee", "assignee_team")
-        .defer("data", "search_text")
-        .order_by(*(f"-{c}" for c in columns), "-pk")[: PAGE_SIZE + 1]
+    matching = scope.filter(_filters(params, user, timezone.now()))
+    order = [*(f"-{c}" for c in columns), "-pk"]
+    issues = matching.select_related("project", "assignee", "assignee_team").defer(
+        "data", "search_text")
+    backwards = bool(params.before) and not params.cursor
+    values = _cursor_values(params.before if backwards else params.cursor, columns)
+    if values is not None and backwards:
+        # The rows just before the cursor, nearest first, turned back into list order.
+        rows = list(issues.filter(_after(columns, values, "gt"))
+                    .order_by(*(o.removeprefix("-") for o in order))[: PAGE_SIZE + 1])
+        more_before = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        more_after = True
+    else:
+        if values is not None:
+            issues = issues.filter(_after(columns, values))
+        rows = list(issues.order_by(*order)[: PAGE_SIZE + 1])
+        more_after = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        more_before = values is not None
+    total = matching.order_by()[: COUNT_LIMIT + 1].count()
+    return Page(
+        issues=rows,
+        next_cursor=_cursor_for(rows[-1], columns) if rows and more_after else "",
+        prev_cursor=_cursor_for(rows[0], columns) if rows and more_before else "",
+        total=total,
     )
-    next_cursor = _cursor_for(rows[PAGE_SIZE - 1], columns) if len(rows) > PAGE_SIZE else ""
-    return rows[:PAGE_SIZE], next_cursor
 
 
 def attach_sparklines(issues: list[Issue], hours: int = 24) -> None:
@@ -257,17 +290,25 @@ def _render_list(request: HttpRequest, membership: Member, project: Project | No
         projects = list(org.projects.order_by("name"))
         chosen = [p.pk for p in projects if not params.project or p.slug == params.project]
         scope = Issue.objects.filter(project_id__in=chosen)
-    issues, next_cursor = _page(scope, params, request.user)
+    page = _page(scope, params, request.user)
+    issues = page.issues
     attach_sparklines(issues)
     context = {
         "org": org, "project": project, "membership": membership, "params": params,
         "issues": issues, "sorts": {k: v[0] for k, v in SORTS.items()}, "statuses": STATUSES,
         "levels": Level.labels, "handlings": Handling.values, "ignore_choices": IGNORE_CHOICES,
         "confirm": CONFIRM,
-        "next_query": params.urlencode(cursor=next_cursor, page=params.page + 1)
-        if next_cursor else "",
-        "first_query": params.urlencode(cursor="", page=1) if params.cursor else "",
+        "total": page.total, "total_capped": page.total > COUNT_LIMIT,
+        "next_query": params.urlencode(cursor=page.next_cursor, before="", page=params.page + 1)
+        if page.next_cursor else "",
+        # Page 2's previous page is the first page: its URL has no cursor at all (and may
+        # have no query string: the links test `has_prev`, not the query).
+        "has_prev": bool(page.prev_cursor), "has_first": bool(page.prev_cursor) and params.page > 2,
+        "prev_query": params.urlencode(cursor="", before="", page=1) if params.page <= 2
+        else params.urlencode(cursor="", before=page.prev_cursor, page=params.page - 1),
+        "first_query": params.urlencode(cursor="", before="", page=1),
         "projects": projects,
+        "filtered": bool(params.urlencode(cursor="", before="", page=1)),
         **_list_choices(org, project),
     }
     htmx = getattr(request, "htmx", None)
