@@ -16,8 +16,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def sparkline(counts: Sequence[int], width: int = 120, height: int = 24) -> SafeString:
-    """One bar per hour, oldest first, scaled to the busiest hour."""
+def sparkline(counts: Sequence[int], width: int = 120, height: int = 24,
+              label: str = "24 hours") -> SafeString:
+    """One bar per bucket (hour or day), oldest first, scaled to the busiest; `label` says
+    what the bars cover."""
     if not counts:
         counts = [0] * 24
     peak = max(counts) or 1
@@ -31,9 +33,9 @@ def sparkline(counts: Sequence[int], width: int = 120, height: int = 24) -> Safe
     total = sum(counts)
     return format_html(
         '<svg class="spark" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
-        'aria-label="{} events in 24 hours"><line x1="0" y1="{}" x2="{}" y2="{}" '
+        'aria-label="{} events in {}"><line x1="0" y1="{}" x2="{}" y2="{}" '
         'class="base"/>{}</svg>',
-        width, height, width, height, total, height - 0.5, width, height - 0.5,
+        width, height, width, height, total, label, height - 0.5, width, height - 0.5,
         format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}"/>', bars),
     )
 
