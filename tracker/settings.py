@@ -227,6 +227,8 @@ ERRATA = {
     "EVENT_RETENTION_DAYS": env_int("EVENT_RETENTION_DAYS", 90, minimum=1),
     "OUTCOME_RETENTION_DAYS": env_int("OUTCOME_RETENTION_DAYS", 90, minimum=1),
     "SESSION_RETENTION_DAYS": env_int("SESSION_RETENTION_DAYS", 90, minimum=1),
+    # How often an open issue list looks for new issues, in seconds (0: never).
+    "ISSUE_LIST_REFRESH_SECONDS": env_int("ISSUE_LIST_REFRESH_SECONDS", 15, minimum=0),
 }
 
 REST_FRAMEWORK = {

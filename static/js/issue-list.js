@@ -100,8 +100,11 @@
     return focusedId && focused() ? [focusedId] : [];
   }
 
+  // In a field that takes keys (a checkbox does not: j and k still move from one).
   function typing(target) {
-    return target.closest("input, textarea, select, [contenteditable]") !== null;
+    return target.closest(
+      "input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]"
+    ) !== null;
   }
 
   document.addEventListener("keydown", function (e) {

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -69,8 +70,6 @@ PERIODS = {
 DEFAULT_PERIOD = "14d"
 # Up to this span the sparkline has a bar per hour, beyond it a bar per day.
 HOURLY_UP_TO = timedelta(hours=48)
-# How often the first page of the list looks for new issues while the tab is visible.
-POLL_SECONDS = 15
 # Bulk actions on "all matching issues" act on at most this many (the newest first).
 BULK_LIMIT = 10_000
 # Destructive actions, and the question asked before them (also in the list's hx-confirm).
@@ -428,7 +427,8 @@ def _render_list(request: HttpRequest, membership: Member, project: Project | No
         "priorities": Priority.labels[::-1],
         "matching_query": params.urlencode(cursor="", before="", page=1),
         # New issues come in at the top of the first page: only it is refreshed.
-        "poll_seconds": POLL_SECONDS if params.page == 1 and not params.before else 0,
+        "poll_seconds": settings.ERRATA["ISSUE_LIST_REFRESH_SECONDS"]
+        if params.page == 1 and not params.before else 0,
         "confirm": CONFIRM,
         "confirm_all": {k: v.format(n=f"{min(page.total, BULK_LIMIT):,}")
                         for k, v in CONFIRM_ALL.items()},
