@@ -23,6 +23,7 @@ from tracker.models.orgs import (
 from tracker.models.outcomes import Outcome, OutcomeKind, SessionBucket
 from tracker.models.projects import Project, ProjectCounter, ProjectKey
 from tracker.models.releases import Deploy, Environment, Release
+from tracker.models.searches import SavedSearch
 from tracker.models.tokens import ApiToken
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Release",
     "ReleaseCommit",
     "Repository",
+    "SavedSearch",
     "SessionBucket",
     "Team",
     "UserReport",

@@ -45,7 +45,7 @@ from tracker.models import (
     Team,
 )
 from tracker.timeutil import floor_hour
-from tracker.views import onboarding
+from tracker.views import onboarding, saved_searches
 from tracker.views.events import event_context, find_event, scoped_issue
 
 PAGE_SIZE = 25
@@ -442,6 +442,7 @@ def _render_list(request: HttpRequest, membership: Member, project: Project | No
         else params.urlencode(cursor="", before=page.prev_cursor, page=params.page - 1),
         "first_query": params.urlencode(cursor="", before="", page=1),
         "projects": projects,
+        "saved_searches": saved_searches.visible(membership, project, request.user),
         "filtered": bool(params.urlencode(cursor="", before="", page=1)),
         **_list_choices(org, project, params),
     }
