@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The browser's time zone (a cookie) for the times pages show.
+    "tracker.timezones.TimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
