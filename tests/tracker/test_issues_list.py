@@ -295,8 +295,8 @@ def test_saved_searches_are_scoped_and_their_deletion_is_checked(client, project
     create = reverse("issues:search-create", args=["acme"])
     assert client.post(create, {"name": "x", "project_slug": "shop"}).status_code == 404
     client.force_login(user)
-    response = client.post(create, {"name": " ", "query": "level=error&page=3"})
+    response = client.post(create, {"name": " ", "list_query": "level=error&page=3"})
     assert response.status_code == 303 and SavedSearch.objects.count() == 2
-    client.post(create, {"name": "Org wide", "query": "level=error&cursor=x&page=3"})
+    client.post(create, {"name": "Org wide", "list_query": "level=error&cursor=x&page=3"})
     assert SavedSearch.objects.get(name="Org wide").query == "level=error"
     assert SavedSearch.objects.get(name="Org wide").project is None

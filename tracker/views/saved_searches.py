@@ -44,7 +44,7 @@ def create(request: HttpRequest, org_slug: str) -> HttpResponse:
     membership = get_membership(request.user, org_slug)
     slug = request.POST.get("project_slug", "")
     project = get_project(request.user, org_slug, slug) if slug else None
-    query = _query(request.POST.get("query", ""))
+    query = _query(request.POST.get("list_query", ""))
     back = _list_url(org_slug, project) + (f"?{query}" if query else "")
     name = request.POST.get("name", "").strip()
     if not name:
