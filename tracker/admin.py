@@ -212,6 +212,14 @@ class IssueAdmin(admin.ModelAdmin):
     show_full_result_count = False  # COUNT(*) on a big table is slow and rarely needed
 
 
+@admin.register(m.SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "project", "owner", "visibility", "created"]
+    list_filter = ["visibility"]
+    search_fields = ["name", "query"]
+    raw_id_fields = ["organization", "project", "owner"]
+
+
 @admin.register(m.IssueHash)
 class IssueHashAdmin(admin.ModelAdmin):
     list_display = ["hash", "project", "issue", "discarded", "grouping_config", "created"]

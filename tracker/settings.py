@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The browser's time zone (a cookie) for the times pages show.
+    "tracker.timezones.TimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -240,6 +242,8 @@ ERRATA = {
     "ARTIFACT_BUNDLE_MAX_FILES": env_int("ARTIFACT_BUNDLE_MAX_FILES", 10000, minimum=1),
     "SOURCEMAP_MAX_SIZE": env_int("SOURCEMAP_MAX_SIZE", 40 * 1024 * 1024, minimum=1024),
     "SOURCEMAP_CACHE_SIZE": env_int("SOURCEMAP_CACHE_SIZE", 256 * 1024 * 1024, minimum=0),
+    # How often an open issue list looks for new issues, in seconds (0: never).
+    "ISSUE_LIST_REFRESH_SECONDS": env_int("ISSUE_LIST_REFRESH_SECONDS", 15, minimum=0),
 }
 
 REST_FRAMEWORK = {

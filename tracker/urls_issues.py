@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from tracker.views import events, issues
+from tracker.views import events, issues, saved_searches
 
 app_name = "issues"
 
 urlpatterns = [
     path("<slug:org_slug>/issues/", issues.org_issues, name="org"),
     path("<slug:org_slug>/issues/actions/", issues.issue_actions, name="actions"),
+    path("<slug:org_slug>/issues/searches/", saved_searches.create, name="search-create"),
+    path("<slug:org_slug>/issues/searches/<int:search_id>/delete/", saved_searches.delete,
+         name="search-delete"),
     path("<slug:org_slug>/issues/<int:issue_id>/", issues.issue_detail, name="detail"),
     path("<slug:org_slug>/issues/<int:issue_id>/comment/", issues.add_comment, name="comment"),
     path("<slug:org_slug>/issues/<int:issue_id>/unmerge/", issues.unmerge, name="unmerge"),

@@ -20,7 +20,7 @@ pytestmark = [
     pytest.mark.usefixtures("digest_worker"),
 ]
 
-DEFAULTS = {"status": "unresolved", "sort": "last_seen"}
+DEFAULTS = {"status": "unresolved", "sort": "last_seen", "period": "14d"}
 
 
 @pytest.fixture(scope="module")

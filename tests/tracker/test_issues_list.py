@@ -102,7 +102,7 @@ def test_htmx_gets_only_the_results_partial(signed_in, project):
     make_issue(project, "only one")
     response = signed_in.get(url(project), headers={"HX-Request": "true"})
     body = response.content.decode()
-    assert body.lstrip().startswith('<section id="results">')
+    assert body.lstrip().startswith('<section id="results"')
     assert "<html" not in body and "only one" in body
     restore = signed_in.get(url(project), headers={"HX-Request": "true",
                                                    "HX-History-Restore-Request": "true"})
@@ -117,7 +117,7 @@ def test_rows_show_badges_counts_sparkline_assignee(signed_in, project, user):
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     IssueHourlyCount.objects.create(issue=issue, hour=hour, count=7)
     IssueHourlyCount.objects.create(issue=issue, hour=hour - timedelta(hours=30), count=99)
-    response = signed_in.get(url(project))
+    response = signed_in.get(url(project, period="24h"))
     body = response.content.decode()
     assert issue.qualified_short_id in body
     assert "app.views in pay" in body and "unhandled" in body
@@ -144,12 +144,12 @@ def test_list_query_count_does_not_grow_with_rows(signed_in, project, django_ass
 
     fill(2)
     signed_in.get(url(project))  # warm the session
-    # session, user, membership, project, issues, sparklines, environments, releases,
-    # members, teams, switcher
-    with django_assert_num_queries(11):
+    # session, user, membership, project, issues, count, sparklines, the rows'
+    # environments, saved searches, environments, releases, members, teams, switcher
+    with django_assert_num_queries(14):
         signed_in.get(url(project, query="n level:error"))
     fill(30)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(14):
         response = signed_in.get(url(project, query="n level:error"))
     assert len(response.context["issues"]) == 25
 
@@ -269,3 +269,34 @@ def test_switcher_lists_my_projects_only(signed_in, project):
     make_project(name="Secret")  # another organization
     body = signed_in.get(url(project)).content.decode()
     assert "Shop" in body and "Secret" not in body
+
+
+def test_saved_searches_are_scoped_and_their_deletion_is_checked(client, project, user):
+    from tracker.models import SavedSearch
+
+    bob = make_member(project.organization).user
+    outsider = make_member(make_project().organization).user
+    mine = SavedSearch.objects.create(organization=project.organization, project=project,
+                                      owner=user, name="Mine", query="level=error")
+    shared = SavedSearch.objects.create(organization=project.organization, project=project,
+                                        owner=user, name="Ours", query="",
+                                        visibility=SavedSearch.Visibility.ORGANIZATION)
+    delete = reverse("issues:search-delete", args=["acme", mine.pk])
+    make_issue(project, "so the list is a list, not onboarding")
+    client.force_login(bob)
+    listed = client.get(url(project)).context["saved_searches"]
+    assert listed == [shared]
+    # Someone else's personal search is not there; a shared one is not theirs to delete.
+    assert client.post(delete, {"confirmed": "1"}).status_code == 404
+    client.post(reverse("issues:search-delete", args=["acme", shared.pk]), {"confirmed": "1"})
+    assert SavedSearch.objects.count() == 2
+    client.force_login(outsider)
+    assert client.post(delete, {"confirmed": "1"}).status_code == 404
+    create = reverse("issues:search-create", args=["acme"])
+    assert client.post(create, {"name": "x", "project_slug": "shop"}).status_code == 404
+    client.force_login(user)
+    response = client.post(create, {"name": " ", "list_query": "level=error&page=3"})
+    assert response.status_code == 303 and SavedSearch.objects.count() == 2
+    client.post(create, {"name": "Org wide", "list_query": "level=error&cursor=x&page=3"})
+    assert SavedSearch.objects.get(name="Org wide").query == "level=error"
+    assert SavedSearch.objects.get(name="Org wide").project is None

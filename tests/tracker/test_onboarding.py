@@ -292,7 +292,7 @@ def test_filtered_or_htmx_list_of_an_empty_project_stays_a_list(signed_in, proje
     assert "issues" in signed_in.get(issues_url(project) + "?status=all").context
     partial = signed_in.get(issues_url(project), headers={"HX-Request": "true"})
     html = partial.content.decode()
-    assert 'id="results"' in html and "No issues match." in html and "<html" not in html
+    assert 'id="results"' in html and "Nothing left to triage." in html and "<html" not in html
 
 
 def test_sample_event_button_returns_to_onboarding_which_links_the_issue(signed_in, project):

@@ -30,6 +30,7 @@ from tracker.models.outcomes import (
 )
 from tracker.models.projects import Project, ProjectCounter, ProjectKey
 from tracker.models.releases import Deploy, Environment, Release
+from tracker.models.searches import SavedSearch
 from tracker.models.tokens import ApiToken
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "Release",
     "ReleaseCommit",
     "Repository",
+    "SavedSearch",
     "SessionBucket",
     "SessionState",
     "SessionStatus",

@@ -1,4 +1,5 @@
-"""Compact numbers and ages for dense tables: `1.2k`, `3h ago`."""
+"""Compact numbers and ages for dense tables: `1.2k`, `3h ago`, and `when`: an age with the
+absolute time, in the user's time zone (tracker.timezones), on hover."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -46,3 +49,14 @@ def rate(fraction: float | None) -> str:
         return "—"
     text = f"{fraction * 100:.3f}".rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+@register.filter
+def when(moment: datetime | None) -> SafeString | str:
+    """`<time>` showing how long ago, with the absolute time in the user's time zone as its
+    tooltip and the exact instant (UTC offset included) as its `datetime`."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       local.strftime("%Y-%m-%d %H:%M:%S %Z"), ago(moment))

@@ -32,7 +32,28 @@ def switcher(context) -> dict:
          if current_org and p.organization_id == current_org.pk and p.slug == project_slug),
         None,
     )
-    return {"groups": groups, "current_org": current_org, "current_project": current_project}
+    return {"groups": groups, "current_org": current_org, "current_project": current_project,
+            "section": section(getattr(request, "resolver_match", None))}
+
+
+# URL names (or namespaces) -> the navigation item they belong to.
+_SECTIONS = {
+    "issues": "issues", "alerts": "alerts", "project-stats": "stats",
+    "project-settings": "settings", "project-sample-event": "settings",
+    "project-sample-status": "settings", "project-keys": "settings",
+    "project-key-active": "settings", "project-key-rate-limit": "settings",
+    "project-key-rotate": "settings", "project-rules": "settings",
+    "project-discarded": "settings", "project-undiscard": "settings",
+    "org-projects": "projects", "org-new-project": "projects",
+    "project-releases": "releases", "release-detail": "releases",
+}
+
+
+def section(match) -> str:
+    """Which navigation item the page is under: the URL's namespace, else its name."""
+    if match is None:
+        return ""
+    return _SECTIONS.get(match.namespace) or _SECTIONS.get(match.url_name or "", "")
 
 
 def _groups(user) -> list[tuple[Organization, list[Project]]]:

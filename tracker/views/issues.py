@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import RowNumber, TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,12 +39,13 @@ from tracker.models import (
     Level,
     Member,
     Organization,
+    Priority,
     Project,
     Release,
     Team,
 )
 from tracker.timeutil import floor_hour
-from tracker.views import onboarding
+from tracker.views import onboarding, saved_searches
 from tracker.views.events import event_context, find_event, scoped_issue
 
 PAGE_SIZE = 25
@@ -60,10 +62,28 @@ SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "priority": ("Priority", ("priority", "last_seen")),
 }
 STATUSES = ("unresolved", "resolved", "ignored", "all")
+# The time range: issues seen in it are listed, and their sparklines cover it (Sentry's
+# `statsPeriod` names). "custom" takes `start` and `end` instead.
+PERIODS = {
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+    "14d": ("Last 14 days", timedelta(days=14)),
+    "30d": ("Last 30 days", timedelta(days=30)),
+}
+DEFAULT_PERIOD = "14d"
+# Up to this span the sparkline has a bar per hour, beyond it a bar per day.
+HOURLY_UP_TO = timedelta(hours=48)
+# Bulk actions on "all matching issues" act on at most this many (the newest first).
+BULK_LIMIT = 10_000
 # Destructive actions, and the question asked before them (also in the list's hx-confirm).
 CONFIRM = {
     "delete": "Delete the selected issues and their events?",
     "discard": "Delete the selected issues and discard their future events?",
+}
+# The same questions when "all matching issues" are selected, beyond the page.
+CONFIRM_ALL = {
+    "delete": "Delete all {n} matching issues and their events?",
+    "discard": "Delete all {n} matching issues and discard their future events?",
 }
 IGNORE_CHOICES = {
     "forever": "Forever",
@@ -89,7 +109,12 @@ class ListParams:
     assignee: str = ""
     project: str = ""
     sort: str = "last_seen"
+    period: str = DEFAULT_PERIOD
+    start: str = ""
+    end: str = ""
     cursor: str = ""
+    # Previous page: the rows before this cursor (the first row of the page the user was on).
+    before: str = ""
     page: int = 1
     errors: list[str] = field(default_factory=list)
 
@@ -110,7 +135,11 @@ class ListParams:
             assignee=data.get("assignee", "")[:40],
             project=data.get("project", "")[:50],
             sort=pick("sort", SORTS, "last_seen"),
+            period=pick("period", [*PERIODS, "custom"], DEFAULT_PERIOD),
+            start=data.get("start", "")[:32],
+            end=data.get("end", "")[:32],
             cursor=data.get("cursor", "")[:200],
+            before="" if data.get("cursor") else data.get("before", "")[:200],
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
         )
 
@@ -120,16 +149,62 @@ class ListParams:
             "query": self.query, "status": self.status, "level": self.level,
             "environment": self.environment, "release": self.release,
             "handling": self.handling, "assignee": self.assignee, "project": self.project,
-            "sort": self.sort, "cursor": self.cursor, "page": self.page, **changes,
+            "sort": self.sort, "period": self.period,
+            "start": self.start if self.period == "custom" else "",
+            "end": self.end if self.period == "custom" else "",
+            "cursor": self.cursor, "before": self.before, "page": self.page, **changes,
         }
-        defaults = {"status": "unresolved", "sort": "last_seen", "page": 1}
+        defaults = {"status": "unresolved", "sort": "last_seen", "page": 1,
+                    "period": DEFAULT_PERIOD}
         return urlencode({k: v for k, v in values.items() if v and defaults.get(k) != v})
 
 
-def _filters(params: ListParams, user, now: datetime) -> Q:
+@dataclass
+class TimeRange:
+    start: datetime
+    end: datetime | None  # None: up to now
+    label: str  # "Last 14 days", or the custom range in the user's time zone
+    words: str  # what a sparkline covers: "14 days"
+
+
+def _moment(text: str) -> datetime | None:
+    """A `datetime-local` value (or any ISO 8601 time), naive ones in the user's time zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def time_range(params: ListParams, now: datetime) -> TimeRange:
+    """The list's time range; a custom one that makes no sense is reported, and the default
+    is used."""
+    if params.period == "custom":
+        start = _moment(params.start) if params.start else None
+        end = _moment(params.end) if params.end else None
+        if (params.start and start is None) or (params.end and end is None):
+            params.errors.append("Start and end need a date and time, like 2026-12-01T09:00.")
+        elif start is not None and end is not None and start >= end:
+            params.errors.append("The start of the time range must come before its end.")
+        elif start is not None or end is not None:
+            end_or_now = end or now
+            start = start or end_or_now - PERIODS[DEFAULT_PERIOD][1]
+            label = (f"{timezone.localtime(start):%Y-%m-%d %H:%M} to "
+                     f"{timezone.localtime(end_or_now):%Y-%m-%d %H:%M}")
+            return TimeRange(start, end, label, "the chosen range")
+    period = params.period if params.period in PERIODS else DEFAULT_PERIOD
+    label, span = PERIODS[period]
+    return TimeRange(now - span, None, label, label.removeprefix("Last ").lower())
+
+
+def _filters(params: ListParams, user, now: datetime, rng: TimeRange) -> Q:
     parsed = search.parse(params.query)
     q = search.to_filter(parsed, user, now)
-    params.errors = parsed.errors
+    params.errors += parsed.errors
+    # Seen in the range: last seen after its start, first seen before its end.
+    q &= Q(last_seen__gte=rng.start)
+    if rng.end is not None:
+        q &= Q(first_seen__lt=rng.end)
     if params.status == "all":
         q &= ~Q(status=Issue.Status.MERGED)
     elif not parsed.sets_status():
@@ -173,12 +248,13 @@ def _cursor_values(cursor: str, columns: tuple[str, ...]) -> list | None:
     return values
 
 
-def _after(columns: tuple[str, ...], values: list) -> Q:
-    """Rows after the cursor in (columns..., id) descending order, as a tuple comparison."""
+def _after(columns: tuple[str, ...], values: list, lookup: str = "lt") -> Q:
+    """Rows after the cursor in (columns..., id) descending order, as a tuple comparison;
+    with lookup "gt", the rows before it."""
     names = [*columns, "pk"]
     q = Q()
     for i, name in enumerate(names):
-        step = Q(**{f"{name}__lt": values[i]})
+        step = Q(**{f"{name}__{lookup}": values[i]})
         for before in range(i):
             step &= Q(**{names[before]: values[before]})
         q |= step
@@ -193,38 +269,118 @@ def _cursor_for(issue: Issue, columns: tuple[str, ...]) -> str:
     return "~".join([*parts, str(issue.pk)])
 
 
-def _page(scope: QuerySet[Issue], params: ListParams, user) -> tuple[list[Issue], str]:
-    now = timezone.now()
+@dataclass
+class Page:
+    issues: list[Issue]
+    next_cursor: str  # the last row's cursor, when more rows follow
+    prev_cursor: str  # the first row's cursor, when rows come before it
+    total: int  # matching issues, counted up to COUNT_LIMIT
+
+
+# Counting stops here: the pager then says "10,000+", and counting costs what one page costs
+# at most a few times over, however many issues match.
+COUNT_LIMIT = 10_000
+
+
+def matching_issues(scope: QuerySet[Issue], params: ListParams, user,
+                    rng: TimeRange) -> QuerySet[Issue]:
+    """Every issue of `scope` the list's filters, search and time range match."""
+    return scope.filter(_filters(params, user, timezone.now(), rng))
+
+
+def _page(scope: QuerySet[Issue], params: ListParams, user, rng: TimeRange) -> Page:
     columns = SORTS[params.sort][1]
-    issues = scope.filter(_filters(params, user, now))
-    values = _cursor_values(params.cursor, columns) if params.cursor else None
-    if values is not None:
-        issues = issues.filter(_after(columns, values))
-    rows = list(
-        issues.select_related("project", "assignee", "assignee_team")
-        .defer("data", "search_text")
-        .order_by(*(f"-{c}" for c in columns), "-pk")[: PAGE_SIZE + 1]
+    matching = matching_issues(scope, params, user, rng)
+    order = [*(f"-{c}" for c in columns), "-pk"]
+    issues = matching.select_related(
+        "project", "assignee", "assignee_team", "last_release").defer(
+        "data", "search_text")
+    backwards = bool(params.before) and not params.cursor
+    values = _cursor_values(params.before if backwards else params.cursor, columns)
+    if values is not None and backwards:
+        # The rows just before the cursor, nearest first, turned back into list order.
+        rows = list(issues.filter(_after(columns, values, "gt"))
+                    .order_by(*(o.removeprefix("-") for o in order))[: PAGE_SIZE + 1])
+        more_before = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        more_after = True
+    else:
+        if values is not None:
+            issues = issues.filter(_after(columns, values))
+        rows = list(issues.order_by(*order)[: PAGE_SIZE + 1])
+        more_after = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        more_before = values is not None
+    total = matching.order_by()[: COUNT_LIMIT + 1].count()
+    return Page(
+        issues=rows,
+        next_cursor=_cursor_for(rows[-1], columns) if rows and more_after else "",
+        prev_cursor=_cursor_for(rows[0], columns) if rows and more_before else "",
+        total=total,
     )
-    next_cursor = _cursor_for(rows[PAGE_SIZE - 1], columns) if len(rows) > PAGE_SIZE else ""
-    return rows[:PAGE_SIZE], next_cursor
 
 
-def attach_sparklines(issues: list[Issue], hours: int = 24) -> None:
-    """Give each issue `.spark`: its events per hour over the last `hours`, oldest first."""
-    start = floor_hour(timezone.now()) - timedelta(hours=hours - 1)
-    counts: dict[int, list[int]] = {issue.pk: [0] * hours for issue in issues}
-    rows = IssueHourlyCount.objects.filter(issue_id__in=counts, hour__gte=start).values_list(
-        "issue_id", "hour", "count"
-    )
-    for issue_id, hour, count in rows:
-        index = int((hour - start).total_seconds() // 3600)
-        if 0 <= index < hours:
-            counts[issue_id][index] += count
+def attach_sparklines(issues: list[Issue], rng: TimeRange | None = None) -> None:
+    """Give each issue `.spark`: its events per bucket over the time range, oldest first.
+
+    A bar per hour up to two days, beyond that a bar per day of the user's time zone, summed
+    by the database (a 30-day range would otherwise read 720 rows per issue)."""
+    now = timezone.now()
+    rng = rng or TimeRange(now - timedelta(hours=24), None, "", "24 hours")
+    end = rng.end or now
+    ids = [issue.pk for issue in issues]
+    rows = IssueHourlyCount.objects.filter(
+        issue_id__in=ids, hour__gte=floor_hour(rng.start), hour__lt=end)
+    if end - rng.start <= HOURLY_UP_TO:
+        first = floor_hour(rng.start)
+        size = int((floor_hour(end - timedelta(microseconds=1)) - first).total_seconds()
+                   // 3600) + 1
+        counts = {pk: [0] * size for pk in ids}
+        for issue_id, hour, count in rows.values_list("issue_id", "hour", "count"):
+            index = int((hour - first).total_seconds() // 3600)
+            if 0 <= index < size:
+                counts[issue_id][index] += count
+    else:
+        zone = timezone.get_current_timezone()
+        first_day = timezone.localtime(rng.start, zone).date()
+        size = (timezone.localtime(end, zone).date() - first_day).days + 1
+        counts = {pk: [0] * size for pk in ids}
+        daily = (rows.annotate(day=TruncDate("hour", tzinfo=zone)).order_by()
+                 .values("issue_id", "day").annotate(n=Sum("count"))
+                 .values_list("issue_id", "day", "n"))
+        for issue_id, day, count in daily:
+            index = (day - first_day).days
+            if 0 <= index < size:
+                counts[issue_id][index] += count
     for issue in issues:
         issue.spark = counts[issue.pk]
 
 
-def _list_choices(org: Organization, project: Project | None) -> dict:
+def _attach_links(issues: list[Issue], params: ListParams) -> None:
+    """Give each row `.links`: this list filtered by the row's level, handling, release and
+    environments (one query for the environments of the page), and `.priority_name`."""
+    environments: dict[int, list[str]] = {}
+    for issue_id, value in IssueTag.objects.filter(
+        issue_id__in=[i.pk for i in issues], key="environment"
+    ).order_by("-times_seen", "value").values_list("issue_id", "value"):
+        environments.setdefault(issue_id, []).append(value)
+
+    def link(**change: str) -> str:
+        return "?" + params.urlencode(cursor="", before="", page=1, **change)
+
+    for issue in issues:
+        issue.priority_name = Priority(issue.priority).label \
+            if issue.priority in Priority.values else ""
+        issue.links = {
+            "level": link(level=issue.level_name),
+            "handling": link(handling=issue.handling),
+            "release": link(release=issue.last_release.version) if issue.last_release else "",
+            "environments": [(name, link(environment=name))
+                             for name in environments.get(issue.pk, [])[:3]],
+        }
+
+
+def _list_choices(org: Organization, project: Project | None, params: ListParams) -> dict:
     environments = Environment.objects.filter(organization=org)
     releases = Release.objects.filter(organization=org)
     if project is not None:
@@ -234,11 +390,19 @@ def _list_choices(org: Organization, project: Project | None) -> dict:
         Member.objects.filter(organization=org).select_related("user").order_by("user__username")
     )
     teams = list(Team.objects.filter(organization=org))
+    # The chosen value is offered even when it is not among the newest (a release clicked in
+    # a row, say), so the control shows what the URL filters by.
     return {
-        "environments": list(environments.values_list("name", flat=True)[:100]),
-        "releases": list(releases.order_by("-created").values_list("version", flat=True)[:50]),
+        "environments": _with(params.environment,
+                              list(environments.values_list("name", flat=True)[:100])),
+        "releases": _with(params.release, list(
+            releases.order_by("-created").values_list("version", flat=True)[:50])),
         "assignees": assignee_choices(members, teams),
     }
+
+
+def _with(chosen: str, values: list[str]) -> list[str]:
+    return [chosen, *values] if chosen and chosen not in values else values
 
 
 def assignee_choices(members: list[Member], teams: list[Team]) -> list[tuple[str, str]]:
@@ -251,32 +415,55 @@ def assignee_choices(members: list[Member], teams: list[Team]) -> list[tuple[str
 def _render_list(request: HttpRequest, membership: Member, project: Project | None):
     org = membership.organization
     params = ListParams.from_query(request.GET)
-    projects: list[Project] = []
-    if project is not None:
-        scope = Issue.objects.filter(project=project)
-    else:
-        # Project ids rather than a join on the organization: the planner can then walk the
-        # (status, last_seen) index and stop after one page.
-        projects = list(org.projects.order_by("name"))
-        chosen = [p.pk for p in projects if not params.project or p.slug == params.project]
-        scope = Issue.objects.filter(project_id__in=chosen)
-    issues, next_cursor = _page(scope, params, request.user)
-    attach_sparklines(issues)
+    projects = [] if project is not None else list(org.projects.order_by("name"))
+    scope = _scope(project, projects, params)
+    rng = time_range(params, timezone.now())
+    page = _page(scope, params, request.user, rng)
+    issues = page.issues
+    attach_sparklines(issues, rng)
+    _attach_links(issues, params)
     context = {
         "org": org, "project": project, "membership": membership, "params": params,
         "issues": issues, "sorts": {k: v[0] for k, v in SORTS.items()}, "statuses": STATUSES,
         "levels": Level.labels, "handlings": Handling.values, "ignore_choices": IGNORE_CHOICES,
+        "periods": {k: v[0] for k, v in PERIODS.items()}, "range": rng,
+        "priorities": Priority.labels[::-1],
+        "matching_query": params.urlencode(cursor="", before="", page=1),
+        # New issues come in at the top of the first page: only it is refreshed.
+        "poll_seconds": settings.ERRATA["ISSUE_LIST_REFRESH_SECONDS"]
+        if params.page == 1 and not params.before else 0,
         "confirm": CONFIRM,
-        "next_query": params.urlencode(cursor=next_cursor, page=params.page + 1)
-        if next_cursor else "",
-        "first_query": params.urlencode(cursor="", page=1) if params.cursor else "",
+        "confirm_all": {k: v.format(n=f"{min(page.total, BULK_LIMIT):,}")
+                        for k, v in CONFIRM_ALL.items()},
+        "total": page.total, "total_capped": page.total > COUNT_LIMIT,
+        "next_query": params.urlencode(cursor=page.next_cursor, before="", page=params.page + 1)
+        if page.next_cursor else "",
+        # Page 2's previous page is the first page: its URL has no cursor at all (and may
+        # have no query string: the links test `has_prev`, not the query).
+        "has_prev": bool(page.prev_cursor), "has_first": bool(page.prev_cursor) and params.page > 2,
+        "prev_query": params.urlencode(cursor="", before="", page=1) if params.page <= 2
+        else params.urlencode(cursor="", before=page.prev_cursor, page=params.page - 1),
+        "first_query": params.urlencode(cursor="", before="", page=1),
         "projects": projects,
-        **_list_choices(org, project),
+        "saved_searches": saved_searches.visible(membership, project, request.user),
+        "filtered": bool(params.urlencode(cursor="", before="", page=1)),
+        **_list_choices(org, project, params),
     }
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and not htmx.history_restore_request
     template = "issues/list.html#results" if partial else "issues/list.html"
     return render(request, template, context)
+
+
+def _scope(project: Project | None, projects: list[Project], params: ListParams):
+    """The issues a list is about: one project's, or those of the organization's `projects`
+    (all, or the one the `project` filter names)."""
+    if project is not None:
+        return Issue.objects.filter(project=project)
+    # Project ids rather than a join on the organization: the planner can then walk the
+    # (status, last_seen) index and stop after one page.
+    chosen = [p.pk for p in projects if not params.project or p.slug == params.project]
+    return Issue.objects.filter(project_id__in=chosen)
 
 
 @require_GET
@@ -359,6 +546,12 @@ def perform(action: str, issues: list[Issue], request: HttpRequest, membership: 
             options = _assign_options(request.POST.get("assign_to", ""), org)
             done = actions.assign(issues, user, **options)
             return f"Assigned {len(done)} {plural}." if options else f"Unassigned {n} {plural}."
+        case "priority":
+            value = request.POST.get("priority", "")
+            if value not in Priority.labels:
+                raise actions.ActionError("choose a priority: high, medium or low")
+            actions.set_priority(issues, user, Priority[value.upper()].value)
+            return f"Set the priority of {n} {plural} to {value}."
         case "merge":
             # The target is one of the chosen issues and is not merged into itself, and issues
             # merged before are skipped: count the chosen ones that now point at the target.
@@ -389,11 +582,15 @@ def issue_actions(request: HttpRequest, org_slug: str) -> HttpResponse:
     so a list that posted through htmx gets its refreshed rows back as a partial.
     """
     membership = get_membership(request.user, org_slug)
-    ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()]
-    issues = list(
-        Issue.objects.filter(pk__in=ids, project__organization=membership.organization)
-        .select_related("project")
-    )
+    all_matching = bool(request.POST.get("all_matching"))
+    if all_matching:
+        issues = _all_matching(request, membership)
+    else:
+        ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()]
+        issues = list(
+            Issue.objects.filter(pk__in=ids, project__organization=membership.organization)
+            .select_related("project")
+        )
     fallback = reverse("issues:org", args=[org_slug])
     next_url = _safe_next(request, fallback)
     if not issues:
@@ -408,7 +605,10 @@ def issue_actions(request: HttpRequest, org_slug: str) -> HttpResponse:
             raise PermissionDenied("Only owners and admins delete issues.")
         return render(request, "issues/confirm.html", {
             "org": membership.organization, "issues": issues, "action": action,
-            "question": CONFIRM[action], "next": next_url,
+            "question": CONFIRM_ALL[action].format(n=len(issues)) if all_matching
+            else CONFIRM[action], "next": next_url, "all_matching": all_matching,
+            "matching": request.POST.get("matching", ""),
+            "project_slug": request.POST.get("project_slug", ""),
         })
     try:
         messages.success(request, perform(action, issues, request, membership))
@@ -420,6 +620,20 @@ def issue_actions(request: HttpRequest, org_slug: str) -> HttpResponse:
         # The issue's own page is gone: go to its project's list.
         next_url = reverse("issues:project", args=[org_slug, issues[0].project.slug])
     return HttpResponseRedirect(next_url, status=303)
+
+
+def _all_matching(request: HttpRequest, membership: Member) -> list[Issue]:
+    """"Select all N matching": the issues the list's query string (`matching`) finds in
+    its scope (`project_slug`, or the organization), found again now, up to BULK_LIMIT."""
+    org = membership.organization
+    params = ListParams.from_query(QueryDict(request.POST.get("matching", "")))
+    slug = request.POST.get("project_slug", "")
+    project = get_project(request.user, org.slug, slug) if slug else None
+    projects = [] if project is not None else list(org.projects.all())
+    rng = time_range(params, timezone.now())
+    matching = matching_issues(_scope(project, projects, params), params, request.user, rng)
+    return list(matching.select_related("project").defer("data", "search_text")
+                .order_by("-last_seen", "-pk")[:BULK_LIMIT])
 
 
 # --- detail --------------------------------------------------------------------------------
