@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.factories import make_org, make_project, make_user
 from tests.live import dsn_for, run_python_sdk, wait_until
 from tracker.models import Event, Issue
@@ -215,3 +215,59 @@ def test_release_link_opens_the_release_issues(errata_server, shop, browser_page
     page.locator("dl.facts a.release").first.click()
     page.wait_for_url("**/acme/shop/issues/?status=all&release=shop%402.1")
     assert page.locator("table.issues tbody tr:has(input[name=issue])").count() == 3
+
+
+LONG_LINE = """
+    import shop
+    sentry_sdk.set_tag("a_rather_long_tag_name_for_a_phone", "x" * 120)
+    sentry_sdk.set_extra("query", "SELECT " + ", ".join(f"column_{i}" for i in range(60)))
+    try:
+        shop.web_checkout([{"price": 1, "note": "y" * 300}, {}])
+    except KeyError:
+        sentry_sdk.capture_exception()
+"""
+
+
+def overflow(page) -> dict:
+    """How far the page is wider than the viewport, and the widest elements if so."""
+    return page.evaluate("""() => {
+        const root = document.documentElement;
+        const wide = [...document.querySelectorAll("body *")]
+            .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1)
+            .slice(0, 8).map(e => e.tagName + "." + e.className + "#" + e.id);
+        return {scroll: root.scrollWidth, client: root.clientWidth, wide};
+    }""")
+
+
+def test_phone_layout_and_screenshots(errata_server, shop, browser, tmp_path):
+    (tmp_path / "shop.py").write_text(APP_CODE)
+    run_python_sdk(
+        dsn_for(errata_server, shop),
+        f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\n" + textwrap.dedent(LONG_LINE),
+        init="environment='production-eu-west-with-a-long-name', release='shop@2.1'",
+    )
+    wait_until(lambda: Issue.objects.filter(project=shop, title__startswith="KeyError").exists())
+    issues = [web_issue(shop), Issue.objects.get(project=shop, title__startswith="KeyError"),
+              Issue.objects.get(project=shop, title__contains="import failed")]
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, options in (
+        ("desktop", {"viewport": {"width": 1360, "height": 900}}),
+        ("phone", {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+                   "is_mobile": True, "has_touch": True}),
+        ("dark", {"viewport": {"width": 1360, "height": 900}, "color_scheme": "dark"}),
+    ):
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, errata_server, "dana")
+        for issue in issues:
+            for query in ("", "?view=raw"):
+                page.goto(f"{errata_server}/acme/issues/{issue.pk}/{query}")
+                page.locator("#similar h2").wait_for()
+                if name == "phone":
+                    found = overflow(page)
+                    assert found["scroll"] <= found["client"], (issue.title, query, found)
+        page.goto(f"{errata_server}/acme/issues/{issues[0].pk}/")
+        page.locator("#similar h2").wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"issue-detail-{name}.png"), full_page=True)
+        context.close()

@@ -5,7 +5,7 @@ open, and the rule saved fires."""
 import pytest
 
 from tests.alerts.helpers import only_rules
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.live import dsn_for, run_python_sdk, wait_until
 from tracker.alerts.models import AlertRule
 from tracker.models import Event
@@ -92,3 +92,32 @@ def test_deleting_a_rule_asks_first(errata_server, page, user, project):
     page.get_by_role("button", name="Delete", exact=True).click()
     page.wait_for_url(errata_server + "/acme/shop/alerts/")
     assert not AlertRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_editor_screenshots(errata_server, browser, user, project):
+    """The editor with every section filled and a preview: desktop, phone and dark."""
+    run_python_sdk(dsn_for(errata_server, project), """
+        sentry_sdk.capture_message("Disk on fire", level="fatal")
+    """)
+    wait_until(lambda: Event.objects.filter(project=project).exists())
+    rule = AlertRule.objects.get(project=project, name="Critical error")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, options in (
+        ("desktop", {"viewport": {"width": 1360, "height": 900}}),
+        ("phone", {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+                   "is_mobile": True, "has_touch": True}),
+        ("dark", {"viewport": {"width": 1360, "height": 900}, "color_scheme": "dark"}),
+    ):
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, errata_server, user.username)
+        page.goto(f"{errata_server}/acme/shop/alerts/{rule.pk}/")
+        page.get_by_role("button", name="Preview").click()
+        page.locator("#preview").get_by_text("Disk on fire").wait_for()
+        if name == "phone":
+            width = page.evaluate("[document.documentElement.scrollWidth, "
+                                  "document.documentElement.clientWidth]")
+            assert width[0] <= width[1], width
+        page.screenshot(path=str(ARTIFACTS / f"rule-editor-{name}.png"), full_page=True)
+        context.close()

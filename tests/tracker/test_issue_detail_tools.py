@@ -89,6 +89,7 @@ def test_contexts_are_cards_with_a_summary(signed_in, project):
     cards = part[part.index('class="data-cards contexts"'):]
     assert '<h4>runtime <span class="muted">CPython 3.12.1</span></h4>' in cards
     assert "<h4>trace</h4>" in cards and "<th>trace_id</th>" in cards
+    assert "{#" not in part and "#}" not in part  # template comments stay comments
 
 
 def test_merged_issues_are_listed_with_unmerge_that_asks(signed_in, project, user):
