@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tracker.views import events, issues, saved_searches
+from tracker.views import events, issues, saved_searches, similar
 
 app_name = "issues"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("<slug:org_slug>/issues/<int:issue_id>/", issues.issue_detail, name="detail"),
     path("<slug:org_slug>/issues/<int:issue_id>/comment/", issues.add_comment, name="comment"),
     path("<slug:org_slug>/issues/<int:issue_id>/unmerge/", issues.unmerge, name="unmerge"),
+    path("<slug:org_slug>/issues/<int:issue_id>/similar/", similar.similar, name="similar"),
     path("<slug:org_slug>/issues/<int:issue_id>/events/", events.event_list, name="events"),
     path("<slug:org_slug>/issues/<int:issue_id>/events/<str:event_ref>/",
          issues.event_detail, name="event"),

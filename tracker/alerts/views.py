@@ -11,14 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from tracker.access import project_access, require_manager
-from tracker.alerts import forms
+from tracker.alerts import forms, preview
 from tracker.alerts.models import AlertRule, Firing, Notification, RuleAction
 from tracker.alerts.tasks import send_test
 from tracker.models import Project
@@ -98,16 +99,21 @@ def rule_edit(request, org_slug: str, project_slug: str, rule_id: int):
 
 def _edit(request, project: Project, rule: AlertRule, *, can_manage: bool):
     data = None
+    would_fire = None
     if request.method == "POST":
         add = request.POST.get("add")
         data = forms.add_row(request.POST, add) if add in forms.PREFIXES else request.POST
         form, formsets = forms.bind(project, rule, data, can_manage=can_manage)
-        if add is None and _save(form, formsets):
+        if "preview" in request.POST:
+            would_fire = _preview(form, formsets)
+        elif add is None and _save(form, formsets):
             messages.success(request, f"Saved the rule “{form.instance.name}”.")
             return _done(request, _list_url(project))
     else:
         form, formsets = forms.bind(project, rule, can_manage=can_manage)
     context = {
+        "preview": would_fire, "row_url": reverse("alerts:row", args=[
+            project.organization.slug, project.slug]),
         "project": project, "rule": rule, "form": form,
         "sections": [(prefix, title, formsets[prefix]) for prefix, title in _SECTIONS],
         "can_manage": can_manage, "adding": data is not None and "add" in request.POST,
@@ -117,6 +123,39 @@ def _edit(request, project: Project, rule: AlertRule, *, can_manage: bool):
     }
     template = "alerts/rule_form.html#form" if request.htmx else "alerts/rule_form.html"
     return render(request, template, context)
+
+
+def _preview(form, formsets: dict):
+    """What the rule as posted would have fired in the last 24 hours; None while the form
+    has errors (they show instead)."""
+    if not form.is_valid() or not all(fs.is_valid() for fs in formsets.values()):
+        return None
+
+    def kept(prefix: str) -> list:
+        formset = formsets[prefix]
+        return [f.instance for f in formset.forms
+                if f.has_changed() and f not in formset.deleted_forms]
+
+    return preview.preview(form.instance, kept("conditions"), kept("filters"))
+
+
+@login_required
+@require_GET
+def rule_row(request, org_slug: str, project_slug: str):
+    """The fields of one condition, filter or action row for the kind (and match) now chosen:
+    swapped in by htmx when the row's kind changes."""
+    access = project_access(request.user, org_slug, project_slug)
+    prefix, index = request.GET.get("section", ""), request.GET.get("index", "")
+    if prefix not in forms.PREFIXES or not index.isdigit():
+        return HttpResponseBadRequest("Give section (conditions, filters or actions) and "
+                                      "index (the row's number).")
+    form = forms.row_form(access.project, prefix, int(index), request.GET,
+                          can_manage=access.can_manage)
+    return render(request, "alerts/rule_form.html#row-fields", {
+        "f": form, "prefix": prefix, "index": index, "can_manage": access.can_manage,
+        "project": access.project,
+        "row_url": reverse("alerts:row", args=[org_slug, project_slug]),
+    })
 
 
 def _save(form, formsets: dict) -> bool:

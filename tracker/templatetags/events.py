@@ -13,6 +13,8 @@ from typing import Any
 from django import template
 
 from tracker.models import Level
+from tracker.trace import TraceView, arrange_chain, arrange_tree, raw_chain, raw_tree
+from tracker.trace import arranged_frames as _arranged
 
 register = template.Library()
 
@@ -88,9 +90,11 @@ def _values(data: dict) -> list[dict]:
 
 
 @register.simple_tag
-def exceptions(data: dict) -> list[dict]:
-    """The exception chain, cause first: SDKs send values oldest first, as Sentry shows them."""
-    return [_exception(value) for value in _values(data)]
+def exceptions(data: dict, trace: TraceView | None = None) -> list[dict]:
+    """The exception chain, cause first (SDKs send values oldest first, as Sentry shows
+    them), arranged as `trace` asks."""
+    chain = [_exception(value) for value in _values(data)]
+    return arrange_chain(chain, trace) if trace else chain
 
 
 def _is_id(value: Any) -> bool:
@@ -103,7 +107,7 @@ _LINKS = {"__cause__": "Caused by", "cause": "Caused by",
 
 
 @register.simple_tag
-def exception_group(data: dict) -> dict | None:
+def exception_group(data: dict, trace: TraceView | None = None) -> dict | None:
     """An exception group as a tree: the group with its members under it, each with its own
     members and causes (Sentry's mechanism: exception_id, parent_id, is_exception_group).
 
@@ -148,11 +152,14 @@ def exception_group(data: dict) -> dict | None:
         node = todo.pop()
         reached += 1
         todo += node["members"] + node["causes"]
-    return nodes[roots[0]] if reached == len(nodes) else None
+    if reached != len(nodes):
+        return None
+    root = nodes[roots[0]]
+    return arrange_tree(root, trace) if trace else root
 
 
 @register.simple_tag
-def threads(data: dict) -> list[dict]:
+def threads(data: dict, trace: TraceView | None = None) -> list[dict]:
     """Thread stack traces, only when there is no exception to show (crash reports)."""
     if ((data or {}).get("exception") or {}).get("values"):
         return []
@@ -164,8 +171,19 @@ def threads(data: dict) -> list[dict]:
                 "crashed": bool(thread.get("crashed")),
                 "frames": _frames(thread.get("stacktrace")),
             })
+    if trace:
+        for thread in result:
+            thread["frames"], thread["hidden"] = _arranged(thread["frames"], trace)
     result.sort(key=lambda t: not t["crashed"])
     return result
+
+
+@register.simple_tag
+def raw_trace(group: dict | None, chain: list[dict] | None, trace: TraceView) -> str:
+    """The shown exceptions as plain text (autoescaped when printed, like all event data)."""
+    if group:
+        return raw_tree(group, trace)
+    return raw_chain(chain or [], trace)
 
 
 @register.filter
@@ -193,6 +211,29 @@ def pretty(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@register.filter
+def context_summary(context: Any) -> str:
+    """What a context card's title adds: "CPython 3.12.1", "Linux 6.8"."""
+    if not isinstance(context, dict):
+        return ""
+    name, version = context.get("name"), context.get("version")
+    parts = [str(p) for p in (name, version) if isinstance(p, str | int | float) and p != ""]
+    return " ".join(parts)
+
+
+@register.filter
+def extra_cards(extra: Any) -> list[dict]:
+    """`extra` as cards: the plain values together in one, each structured value in its own
+    card under its key."""
+    plain, cards = [], []
+    for key, value in pairs(extra):
+        if isinstance(value, dict) and value:
+            cards.append({"title": key, "rows": [(str(k), v) for k, v in value.items()]})
+        else:
+            plain.append((key, value))
+    return ([{"title": "", "rows": plain}] if plain else []) + cards
 
 
 @register.filter

@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from tracker import actions, event_errors
 from tracker.access import get_membership
 from tracker.models import Attachment, Event, Issue, Member
+from tracker.trace import TraceView
 
 EVENT_PAGE = 20
 INLINE_LIMIT = 512 * 1024
@@ -47,13 +48,17 @@ def _neighbour(family: list[int], event: Event, older: bool) -> str | None:
     return found.hex if found else None
 
 
-def event_context(issue: Issue, family: list[int], event: Event | None) -> dict:
-    """The shown event (the latest if none is given), its neighbours and recent events."""
+def event_context(
+    issue: Issue, family: list[int], event: Event | None, trace: TraceView | None = None
+) -> dict:
+    """The shown event (the latest if none is given), its neighbours and recent events,
+    its stack traces shown as `trace` says."""
     if event is None:
         event = _ordered(family).first()
     recent = list(_ordered(family).only(*_LIST_FIELDS)[: EVENT_PAGE + 1])
     context: dict = {
         "event": event, "older": None, "newer": None, "attachments": [],
+        "trace": trace or TraceView(),
         "recent_events": recent[:EVENT_PAGE],
         "events_cursor": _cursor(recent[EVENT_PAGE - 1]) if len(recent) > EVENT_PAGE else "",
     }

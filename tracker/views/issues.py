@@ -45,6 +45,7 @@ from tracker.models import (
     Team,
 )
 from tracker.timeutil import floor_hour
+from tracker.trace import TraceView
 from tracker.views import onboarding, saved_searches
 from tracker.views.events import event_context, find_event, scoped_issue
 
@@ -695,13 +696,21 @@ def ignored_more_events(issue: Issue) -> int | None:
     return latest.data.get("more_events") if latest else None
 
 
-def detail_context(membership: Member, issue: Issue, event: Event | None) -> dict:
+def detail_context(
+    membership: Member, issue: Issue, event: Event | None, trace: TraceView
+) -> dict:
     """Everything the detail page shows beside the event itself."""
     family = actions.merged_family(issue.pk)
-    shown = event_context(issue, family, event)
+    shown = event_context(issue, family, event, trace)
     return {
         "org": membership.organization, "project": issue.project, "membership": membership,
         "issue": issue, "family": family, "merged_count": len(family) - 1,
+        # Those merged straight into this one (each unmerges on its own); the family lookup
+        # already said whether there are any.
+        "merged_issues": list(
+            Issue.objects.filter(merged_into=issue).select_related("project")
+            .defer("data", "search_text").order_by("-times_seen", "pk")
+        ) if len(family) > 1 else [],
         "ignored_more_events": ignored_more_events(issue),
         "days": daily_counts(issue.pk),
         "tags": tag_distribution(issue.pk),
@@ -730,7 +739,9 @@ def detail_context(membership: Member, issue: Issue, event: Event | None) -> dic
 @vary_on_headers("HX-Request")
 def issue_detail(request: HttpRequest, org_slug: str, issue_id: int) -> HttpResponse:
     membership, issue = scoped_issue(request, org_slug, issue_id)
-    return render(request, "issues/detail.html", detail_context(membership, issue, None))
+    trace = TraceView.from_query(request.GET)
+    return render(request, "issues/detail.html",
+                  detail_context(membership, issue, None, trace))
 
 
 @require_GET
@@ -739,16 +750,19 @@ def issue_detail(request: HttpRequest, org_slug: str, issue_id: int) -> HttpResp
 def event_detail(
     request: HttpRequest, org_slug: str, issue_id: int, event_ref: str
 ) -> HttpResponse:
-    """The issue page showing one event; htmx navigation swaps only the event."""
+    """The issue page showing one event; htmx navigation swaps the event, and the recent
+    events table out of band so that it marks the event now shown."""
     membership, issue = scoped_issue(request, org_slug, issue_id)
     family = actions.merged_family(issue.pk)
     event = find_event(issue, family, event_ref)
+    trace = TraceView.from_query(request.GET)
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
         context = {"org": membership.organization, "issue": issue, "project": issue.project,
-                   **event_context(issue, family, event)}
-        return render(request, "issues/detail.html#event", context)
-    return render(request, "issues/detail.html", detail_context(membership, issue, event))
+                   **event_context(issue, family, event, trace)}
+        return render(request, "issues/_event_swap.html", context)
+    return render(request, "issues/detail.html",
+                  detail_context(membership, issue, event, trace))
 
 
 @require_POST
@@ -765,10 +779,17 @@ def add_comment(request: HttpRequest, org_slug: str, issue_id: int) -> HttpRespo
 @require_POST
 @login_required
 def unmerge(request: HttpRequest, org_slug: str, issue_id: int) -> HttpResponse:
-    _, issue = scoped_issue(request, org_slug, issue_id)
+    """Split a merged issue back out. Asks first: the page's button posts `confirmed` on its
+    second click; a post without it gets a page that asks."""
+    membership, issue = scoped_issue(request, org_slug, issue_id)
+    next_url = _safe_next(request, reverse("issues:detail", args=[org_slug, issue.pk]))
+    if not request.POST.get("confirmed"):
+        return render(request, "issues/confirm_unmerge.html", {
+            "org": membership.organization, "issue": issue, "next": next_url,
+        })
     try:
         actions.unmerge(issue, request.user)
         messages.success(request, f"Unmerged {issue.qualified_short_id}.")
     except actions.ActionError as error:
         messages.error(request, str(error).capitalize() + ".")
-    return redirect("issues:detail", org_slug, issue.pk)
+    return HttpResponseRedirect(next_url, status=303)
