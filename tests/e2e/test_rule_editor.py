@@ -17,6 +17,13 @@ pytestmark = [
 ]
 
 
+def settled(page) -> None:
+    """Wait until htmx has answered and processed what it swapped in: a select swapped in
+    reacts to changes only once htmx has settled it, as a user's next click would find it."""
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def fields(page, row: str) -> set[str]:
     names = page.locator(f"#{row}-fields [name]").evaluate_all("els => els.map(e => e.name)")
     return {name.rsplit("-", 1)[1] for name in names}
@@ -39,21 +46,27 @@ def test_the_editor_shows_what_each_kind_needs(errata_server, page, user, projec
 
     page.select_option("#id_conditions-0-kind", "event_frequency")
     page.locator("#id_conditions-0-value").wait_for()
+    settled(page)
     assert fields(page, "conditions-0") == {"value", "interval"}
     assert "Counts the issue's events" in page.locator("#conditions-0").inner_text()
     page.select_option("#id_conditions-0-kind", "every_event")
     page.locator("#id_conditions-0-value").wait_for(state="detached")
+    settled(page)
 
     page.click("button[name=add][value=filters]")
+    settled(page)
     page.select_option("#id_filters-0-kind", "tag")
     page.fill("#id_filters-0-key", "domain")
+    settled(page)
     assert fields(page, "filters-0") == {"key", "match", "value"}
     page.select_option("#id_filters-0-match", "is_set")
     page.locator("#id_filters-0-value").wait_for(state="detached")
+    settled(page)
     assert page.input_value("#id_filters-0-key") == "domain"  # kept across the swap
 
     page.select_option("#id_actions-0-kind", "webhook")
     page.fill("#id_actions-0-url", webhooks.url + "/editor")
+    settled(page)
     assert fields(page, "actions-0") == {"url", "secret"}
     page.fill("#id_name", "Payments")
 
