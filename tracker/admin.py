@@ -289,6 +289,28 @@ class OutcomeAdmin(admin.ModelAdmin):
         return False
 
 
+class ArtifactFileInline(admin.TabularInline):
+    model = m.ArtifactFile
+    fields = ["url", "type", "debug_id", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(m.ArtifactBundle)
+class ArtifactBundleAdmin(admin.ModelAdmin):
+    """Uploaded source-map bundles: to see what sentry-cli sent, and to delete a bad one."""
+
+    list_display = ["organization", "release", "dist", "bundle_id", "state", "artifact_count",
+                    "size", "created"]
+    list_filter = ["state"]
+    search_fields = ["release", "bundle_id", "checksum"]
+    readonly_fields = ["checksum", "chunks", "state", "detail", "bundle_id", "file", "size",
+                       "artifact_count", "date_assembled"]
+    raw_id_fields = ["organization"]
+    inlines = [ArtifactFileInline]
+
+
 @admin.register(m.SessionBucket)
 class SessionBucketAdmin(admin.ModelAdmin):
     list_display = ["hour", "project", "release", "environment", "status", "count"]

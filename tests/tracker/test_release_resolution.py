@@ -4,6 +4,7 @@ given one, `fixes SHORT-ID` in a finalized release's commits, and release-aware 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,4 +195,4 @@ def test_resolve_in_release_from_the_issue_page(client, user, project):
         Issue.Status.RESOLVED, fixed, False)
     page = client.get(url).content.decode()
     assert "Resolved 1 issue in release 1.1.0." in page
-    assert "resolved in release 1.1.0" in page
+    assert re.search(r"resolved in release <a [^>]*>1\.1\.0</a>", page)
