@@ -19,7 +19,8 @@ from tracker.models import Member, Organization, Project, ProjectKey, Team
 # First path segments that belong to the site, not to an organization: `/<org>/...` would
 # otherwise be shadowed by them, or shadow them.
 RESERVED_SLUGS = frozenset({
-    "admin", "api", "healthz", "login", "logout", "organizations", "static", "media",
+    "account", "admin", "api", "healthz", "invitations", "login", "logout", "organizations",
+    "settings", "static", "media",
 })
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from tracker import actions, search
-from tracker.access import get_membership, get_project
+from tracker.access import get_membership, get_project, visible_projects
 from tracker.models import (
     Environment,
     Event,
@@ -254,7 +254,7 @@ def _render_list(request: HttpRequest, membership: Member, project: Project | No
     else:
         # Project ids rather than a join on the organization: the planner can then walk the
         # (status, last_seen) index and stop after one page.
-        projects = list(org.projects.order_by("name"))
+        projects = list(visible_projects(membership).order_by("name"))
         chosen = [p.pk for p in projects if not params.project or p.slug == params.project]
         scope = Issue.objects.filter(project_id__in=chosen)
     issues, next_cursor = _page(scope, params, request.user)
@@ -380,7 +380,7 @@ def issue_actions(request: HttpRequest, org_slug: str) -> HttpResponse:
     membership = get_membership(request.user, org_slug)
     ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()]
     issues = list(
-        Issue.objects.filter(pk__in=ids, project__organization=membership.organization)
+        Issue.objects.filter(pk__in=ids, project__in=visible_projects(membership))
         .select_related("project")
     )
     fallback = reverse("issues:org", args=[org_slug])
