@@ -54,12 +54,31 @@ def default_team(org: Organization) -> Team:
 @transaction.atomic
 def create_project(
     organization: Organization, name: str, platform: str = "", team: Team | None = None, *,
-    slug: str = "",
+    slug: str = "", actor=None, ip: str | None = None,
 ) -> Project:
+    """With `actor` (pages and API), the creation is in the organization's audit log."""
     project = Project(
         organization=organization, name=name, slug=slug or slug_for(name), platform=platform
     )
-    return set_up_project(project, team)
+    set_up_project(project, team)
+    if actor is not None:
+        from tracker import audit
+
+        audit.record(organization, actor, "project.add", target=project, label=project.slug,
+                     data={"platform": platform}, ip=ip)
+    return project
+
+
+def delete_project(project: Project, actor, *, ip: str | None = None) -> None:
+    """Disable the project at once (its events are refused from then on) and
+    delete it in a task: a big project's rows take longer than a request may."""
+    from tracker import audit, tasks
+
+    project.is_active = False
+    project.save(update_fields=["is_active"])
+    audit.record(project.organization, actor, "project.remove", target=project,
+                 label=project.slug, ip=ip)
+    transaction.on_commit(lambda: tasks.delete_project.delay(project.pk))
 
 
 @transaction.atomic

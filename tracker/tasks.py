@@ -18,3 +18,12 @@ def apply_retention() -> None:
     if removed:
         logger.info("retention removed %s", ", ".join(
             f"{removed[kind]} {kind}" for kind in retention.KINDS if removed[kind]))
+
+
+@shared_task(ignore_result=True)
+def delete_project(project_id: int) -> None:
+    """Delete a project and everything under it (tracker.provisioning.delete_project)."""
+    from tracker.models import Project
+
+    deleted, _ = Project.objects.filter(pk=project_id, is_active=False).delete()
+    logger.info("deleted project %s (%s rows)", project_id, deleted)

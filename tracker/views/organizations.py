@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from tracker import platforms, provisioning
 from tracker.access import organization_access, visible_projects
+from tracker.audit import client_ip
 from tracker.models import Issue, Project, ProjectKey
 from tracker.views.organization_forms import OrganizationForm, ProjectForm
 
@@ -93,7 +94,8 @@ def new_project(request, org_slug: str):
     if form.is_bound and form.is_valid():
         try:
             project = provisioning.create_project(
-                org, form.cleaned_data["name"], form.cleaned_data["platform"], slug=form.slug
+                org, form.cleaned_data["name"], form.cleaned_data["platform"], slug=form.slug,
+                actor=request.user, ip=client_ip(request),
             )
         except IntegrityError:
             form.add_error("name", "A project with this address was just created; choose "
