@@ -175,3 +175,45 @@ def test_organization_auth_token_reaches_only_its_organization(user, org, other)
     assert [o["slug"] for o in ci.get("/api/0/organizations/").json()] == ["acme"]
     assert ci.post("/api/0/organizations/acme/teams/", {"name": "x"},
                    content_type="application/json").status_code == 403
+
+
+def test_alert_rules(user, project, other):
+    client = api(user, "alerts:write", "project:read")
+    listed = client.get("/api/0/projects/acme/shop/rules/").json()
+    assert [r["name"] for r in listed] == ["New issue", "Critical error", "High volume"]
+    assert listed[0]["conditions"][0]["id"].endswith("FirstSeenEventCondition")
+    assert listed[1]["filters"][0] == {"id": "sentry.rules.filters.level.LevelFilter",
+                                       "match": "eq", "level": "50"}
+    body = {
+        "name": "Busy", "actionMatch": "all", "filterMatch": "all", "frequency": 60,
+        "conditions": [{"id": "sentry.rules.conditions.event_frequency."
+                              "EventFrequencyCondition", "value": 10, "interval": "1h"}],
+        "filters": [{"id": "sentry.rules.filters.tagged_event.TaggedEventFilter",
+                     "key": "env", "match": "eq", "value": "prod"}],
+        "actions": [{"id": "sentry.mail.actions.NotifyEmailAction", "targetType": "Member",
+                     "targetIdentifier": user.pk}],
+    }
+    created = client.post("/api/0/projects/acme/shop/rules/", body,
+                          content_type="application/json")
+    assert created.status_code == 201, created.content
+    rule = created.json()
+    assert rule["conditions"][0]["value"] == 10 and rule["conditions"][0]["interval"] == "1h"
+    assert rule["actions"] == [{"id": "sentry.mail.actions.NotifyEmailAction",
+                                "targetType": "Member", "targetIdentifier": user.pk}]
+    bad = client.post("/api/0/projects/acme/shop/rules/",
+                      {**body, "conditions": [{"id": "sentry.rules.conditions.nope"}]},
+                      content_type="application/json")
+    assert bad.status_code == 400 and "unsupported condition" in bad.json()["detail"]
+    no_window = client.post("/api/0/projects/acme/shop/rules/", {**body, "conditions": [
+        {"id": "sentry.rules.conditions.event_frequency.EventFrequencyCondition"}]},
+        content_type="application/json")
+    assert no_window.status_code == 400 and "window" in no_window.json()["detail"]
+    url = f"/api/0/projects/acme/shop/rules/{rule['id']}/"
+    renamed = client.put(url, {"name": "Very busy"}, content_type="application/json").json()
+    assert renamed["name"] == "Very busy" and len(renamed["conditions"]) == 1
+    assert api(user, "project:read").delete(url).status_code == 403
+    assert client.delete(url).status_code == 202
+    assert client.get(url).status_code == 404
+    assert client.get("/api/0/projects/other/theirs/rules/").status_code == 404
+    assert {"rule.add", "rule.edit", "rule.remove"} <= set(
+        AuditLogEntry.objects.values_list("event", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tracker.api import admin, releases, views
+from tracker.api import admin, releases, rules, views
 
 
 class ReleaseVersionConverter:
@@ -42,6 +42,10 @@ urlpatterns = [
          name="api-project-keys"),
     path("projects/<slug:org_slug>/<slug:project_slug>/keys/<str:key_id>/", admin.project_key,
          name="api-project-key"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/rules/", rules.project_rules,
+         name="api-project-rules"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/rules/<int:rule_id>/",
+         rules.project_rule, name="api-project-rule"),
     path("organizations/<slug:org_slug>/projects/", views.organization_projects,
          name="api-organization-projects"),
     path("organizations/<slug:org_slug>/repos/", releases.organization_repositories,
