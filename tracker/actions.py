@@ -19,7 +19,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from tracker import issue_counts
-from tracker.alerts.workflow import notify_assigned
+from tracker.alerts.tasks import notify_assigned
 from tracker.discards import discard_issues
 from tracker.models import (
     Issue,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.text import slugify
 
+from tracker import audit, tasks
 from tracker.alerts.defaults import create_default_rules
 from tracker.models import Member, Organization, Project, ProjectKey, Team
 
@@ -62,8 +63,6 @@ def create_project(
     )
     set_up_project(project, team)
     if actor is not None:
-        from tracker import audit
-
         audit.record(organization, actor, "project.add", target=project, label=project.slug,
                      data={"platform": platform}, ip=ip)
     return project
@@ -72,8 +71,6 @@ def create_project(
 def delete_project(project: Project, actor, *, ip: str | None = None) -> None:
     """Disable the project at once (its events are refused from then on) and
     delete it in a task: a big project's rows take longer than a request may."""
-    from tracker import audit, tasks
-
     project.is_active = False
     project.save(update_fields=["is_active"])
     audit.record(project.organization, actor, "project.remove", target=project,

@@ -149,6 +149,8 @@ def test_members_invite_update_remove(user, org, other, smtp):
     assert api(bo.user).put(url, {"orgRole": "owner"}, content_type="application/json"
                             ).status_code == 400
     assert api(user, "member:write").delete(url).status_code == 403
+    plain = make_member(org, make_user("plain"))
+    assert api(plain.user).delete(url).status_code == 403  # members can't remove others
     assert client.delete(url).status_code == 204
     assert not Member.objects.filter(pk=bo.pk).exists()
     stranger = Member.objects.filter(organization=other).first()

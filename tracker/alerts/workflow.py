@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
 from tracker.access import projects_for
@@ -19,23 +18,19 @@ from tracker.alerts.models import Notification
 from tracker.alerts.transports.errors import PermanentError
 
 
-def notify_assigned(issue_ids: list[int], assignee, actor) -> list[Notification]:
-    """Queue one email per issue newly assigned to `assignee` by someone else."""
-    from tracker.alerts import tasks
-
+def queue_assigned(issue_ids: list[int], assignee, actor) -> list[Notification]:
+    """One row per issue newly assigned to `assignee` by someone else (the deliver task is
+    scheduled by tracker.alerts.tasks.notify_assigned)."""
     if not issue_ids or assignee is None or getattr(actor, "pk", None) == assignee.pk:
         return []
     if not assignee.email or not assignee.is_active:
         return []
-    rows = Notification.objects.bulk_create([
+    return Notification.objects.bulk_create([
         Notification(kind=Notification.ASSIGNED, issue_id=issue_id, recipient=assignee,
                      target=assignee.email, result=f"by {actor.get_username()}"
                      if getattr(actor, "pk", None) else "")
         for issue_id in issue_ids
     ])
-    for row in rows:
-        transaction.on_commit(lambda pk=row.pk: tasks.deliver.delay(pk))
-    return rows
 
 
 def send(notification: Notification) -> str:

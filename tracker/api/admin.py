@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -298,6 +298,8 @@ def organization_member(request: Request, org_slug: str, member_id: str) -> Resp
             return _refused(error)
         return Response(status=204)
     target = _member(actor, member_id)
+    if request.method != "GET" and not actor.can_manage and target.pk != actor.pk:
+        raise PermissionDenied(MANAGE)
     try:
         if request.method == "PUT":
             role = _text(request, "orgRole", limit=16) or _text(request, "role", limit=16)
