@@ -4,6 +4,11 @@ Lookups of another organization's objects raise Http404, never 403: guessing ids
 reveal that something exists. Inside their organization every member may look; changing a
 project's settings or alert rules, or adding a project, needs an owner or admin, and a
 member's attempt is a 403. Any signed-in user may create an organization (and owns it).
+
+Which projects a member sees: all of the organization's while it has open membership (the
+default); with open membership off, a member sees only the projects of their teams, while
+owners and admins still see all. `projects_for` and `visible_projects` are the one place this
+rule lives: pages, search, the API and alert recipients all go through them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from tracker.models import Member, Organization, Project
@@ -21,8 +26,40 @@ def organizations_for(user) -> QuerySet[Organization]:
     return Organization.objects.filter(members__user=user)
 
 
+MANAGER_ROLES = (Member.Role.OWNER, Member.Role.ADMIN)
+
+
+def _sees_all(members: QuerySet[Member]) -> QuerySet[Member]:
+    return members.filter(Q(organization__open_membership=True) | Q(role__in=MANAGER_ROLES))
+
+
+def _team_projects(members: QuerySet[Member]):
+    return Project.teams.through.objects.filter(team__members__in=members).values("project_id")
+
+
 def projects_for(user) -> QuerySet[Project]:
-    return Project.objects.filter(organization__members__user=user)
+    """Every project the user sees, across their organizations."""
+    members = Member.objects.filter(user=user)
+    return Project.objects.filter(
+        Q(organization__in=_sees_all(members).values("organization_id"))
+        | Q(pk__in=_team_projects(members))
+    )
+
+
+def visible_projects(member: Member) -> QuerySet[Project]:
+    """The projects of the member's organization that this member sees."""
+    projects = Project.objects.filter(organization_id=member.organization_id)
+    if member.can_manage or member.organization.open_membership:
+        return projects
+    return projects.filter(pk__in=_team_projects(Member.objects.filter(pk=member.pk)))
+
+
+def members_seeing(project: Project) -> QuerySet[Member]:
+    """The members of the project's organization who see the project (alert recipients)."""
+    members = Member.objects.filter(organization_id=project.organization_id)
+    if project.organization.open_membership:
+        return members
+    return members.filter(Q(role__in=MANAGER_ROLES) | Q(teams__projects=project)).distinct()
 
 
 def get_membership(user, org_slug: str) -> Member:

@@ -19,6 +19,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from tracker import issue_counts
+from tracker.alerts.tasks import notify_assigned
 from tracker.discards import discard_issues
 from tracker.models import (
     Issue,
@@ -225,6 +226,7 @@ def assign(issues: Iterable[Issue], user, assignee=None, team: Team | None = Non
     elif assignee is not None:
         _record(changed, user, Kind.ASSIGNED,
                 {"user_id": assignee.pk, "name": assignee.get_username()})
+        notify_assigned(changed, assignee, user)
     else:
         _record(changed, user, Kind.ASSIGNED, {"team_id": team.pk, "name": f"#{team.slug}"})
     return changed

@@ -44,3 +44,9 @@ def rotate_key(key: ProjectKey) -> ProjectKey:
     )
     set_key_active(key, False)
     return new
+
+
+def delete_key(key: ProjectKey) -> None:
+    """Disabled first, through save(), so ingest's cached verdict is dropped; then gone."""
+    set_key_active(key, False)
+    key.delete()

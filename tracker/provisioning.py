@@ -13,13 +13,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.text import slugify
 
+from tracker import audit, tasks
 from tracker.alerts.defaults import create_default_rules
 from tracker.models import Member, Organization, Project, ProjectKey, Team
 
 # First path segments that belong to the site, not to an organization: `/<org>/...` would
 # otherwise be shadowed by them, or shadow them.
 RESERVED_SLUGS = frozenset({
-    "admin", "api", "healthz", "login", "logout", "organizations", "static", "media",
+    "account", "admin", "api", "healthz", "invitations", "login", "logout", "organizations",
+    "settings", "static", "media",
 })
 
 
@@ -53,12 +55,27 @@ def default_team(org: Organization) -> Team:
 @transaction.atomic
 def create_project(
     organization: Organization, name: str, platform: str = "", team: Team | None = None, *,
-    slug: str = "",
+    slug: str = "", actor=None, ip: str | None = None,
 ) -> Project:
+    """With `actor` (pages and API), the creation is in the organization's audit log."""
     project = Project(
         organization=organization, name=name, slug=slug or slug_for(name), platform=platform
     )
-    return set_up_project(project, team)
+    set_up_project(project, team)
+    if actor is not None:
+        audit.record(organization, actor, "project.add", target=project, label=project.slug,
+                     data={"platform": platform}, ip=ip)
+    return project
+
+
+def delete_project(project: Project, actor, *, ip: str | None = None) -> None:
+    """Disable the project at once (its events are refused from then on) and
+    delete it in a task: a big project's rows take longer than a request may."""
+    project.is_active = False
+    project.save(update_fields=["is_active"])
+    audit.record(project.organization, actor, "project.remove", target=project,
+                 label=project.slug, ip=ip)
+    transaction.on_commit(lambda: tasks.delete_project.delay(project.pk))
 
 
 @transaction.atomic

@@ -35,3 +35,12 @@ def start_assembly(bundle_id: int) -> None:
         logger.warning("broker unavailable; assembling bundle %s in-process", bundle_id,
                        exc_info=True)
         artifact_bundles.assemble(bundle_id)
+
+
+@shared_task(ignore_result=True)
+def delete_project(project_id: int) -> None:
+    """Delete a project and everything under it (tracker.provisioning.delete_project)."""
+    from tracker.models import Project
+
+    deleted, _ = Project.objects.filter(pk=project_id, is_active=False).delete()
+    logger.info("deleted project %s (%s rows)", project_id, deleted)

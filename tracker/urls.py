@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tracker.views import health, home
+from tracker.views import auth, health, home
 
 # Each area keeps its own URL module: organizations, issues and events, project settings and
 # stats, alert rules, and the REST API.
@@ -12,9 +12,10 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", home.favicon, name="favicon"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("tracker.urls_account")),
     path("", include("tracker.urls_organizations")),
     path("", include("tracker.urls_issues")),
     path("", include("tracker.urls_projects")),

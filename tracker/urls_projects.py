@@ -1,7 +1,7 @@
 from django.urls import path
 
 from tracker import url_converters  # noqa: F401 - registers <version:...>
-from tracker.views import onboarding, project_keys, projects, releases, stats
+from tracker.views import onboarding, project_keys, projects, releases, stats, teams
 
 _P = "<slug:org_slug>/<slug:project_slug>"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path(f"{_P}/settings/sample-event/", projects.sample_event, name="project-sample-event"),
     path(f"{_P}/settings/sample-event/status/", projects.sample_event_status,
          name="project-sample-status"),
+    path(f"{_P}/settings/transfer/", teams.project_transfer, name="project-transfer"),
     path(f"{_P}/settings/keys/", project_keys.keys, name="project-keys"),
     path(f"{_P}/settings/keys/<int:key_id>/active/", project_keys.key_active,
          name="project-key-active"),

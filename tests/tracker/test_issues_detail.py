@@ -177,15 +177,15 @@ def test_detail_query_count_does_not_grow(signed_in, project, django_assert_num_
     issue = Issue.objects.get()
     signed_in.get(detail_url(issue))
     # session, user, membership, issue, family, days, tags, activity, members, teams,
-    # latest event, recent events, older, newer, attachments, switcher, the releases to
-    # resolve in, and for suspect commits the releases before the first and which of them
-    # have commits
-    with django_assert_num_queries(19):
+    # latest event, recent events, older, newer, attachments, switcher (rows, visible ids),
+    # the releases to resolve in, and for suspect commits the releases before the first and
+    # which of them have commits
+    with django_assert_num_queries(20):
         signed_in.get(detail_url(issue))
     for _ in range(5):
         send(signed_in, project, python_event(tags={"customer": "other", "plan": "pro"}))
     actions.comment(issue, make_member(project.organization).user, "hi")
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         signed_in.get(detail_url(issue))
 
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tracker.alerts import messages
+from tracker.alerts import messages, workflow
 from tracker.alerts.messages import AlertMessage
 from tracker.alerts.models import Notification, RuleAction
 from tracker.alerts.transports import email, slack, webhook
@@ -73,6 +73,7 @@ def claim(notification_id: int) -> Notification | None:
         return None
     return Notification.objects.select_related(
         "rule__project__organization", "firing__issue__project__organization", "action",
+        "issue__project__organization", "recipient",
     ).get(pk=notification_id)
 
 
@@ -84,7 +85,10 @@ def deliver(notification_id: int) -> tuple[str | None, timedelta | None]:
     if notification is None:
         return None, None
     try:
-        result = sender(notification.kind)(notification, messages.build(notification))
+        if notification.rule_id is None:
+            result = workflow.send(notification)
+        else:
+            result = sender(notification.kind)(notification, messages.build(notification))
     except PermanentError as e:
         return _finish(notification, Status.FAILED, f"not retried: {e}"), None
     except Exception as e:  # every transport error is worth retrying, within limits

@@ -401,8 +401,12 @@ class Firing(models.Model):
 
 
 class Notification(models.Model):
-    """One message to send: written when a rule fires (or a test is asked), then claimed,
-    sent and updated by a delivery task."""
+    """One message to send: written when a rule fires (or a test is asked), or for a
+    workflow event (an issue assigned to someone: no rule, `issue` and `recipient` set), then
+    claimed, sent and updated by a delivery task."""
+
+    # Workflow notices: what happened to an issue, for one user. Not rule actions.
+    ASSIGNED = "assigned"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -410,14 +414,22 @@ class Notification(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
-    rule = models.ForeignKey(AlertRule, models.CASCADE, related_name="notifications")
+    rule = models.ForeignKey(
+        AlertRule, models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     firing = models.ForeignKey(
         Firing, models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     action = models.ForeignKey(
         RuleAction, models.SET_NULL, null=True, blank=True, related_name="notifications"
     )
-    kind = models.CharField(max_length=32, choices=RuleAction.Kind.choices)
+    issue = models.ForeignKey(Issue, models.CASCADE, null=True, blank=True, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(
+        max_length=32, choices=[*RuleAction.Kind.choices, (ASSIGNED, "Issue assigned")]
+    )
     target = models.CharField(max_length=500, blank=True, default="")
     is_test = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from tracker.alerts import counters, delivery, firing, health
+from tracker.alerts import counters, delivery, firing, health, workflow
 from tracker.alerts.evaluate import evaluate_events
 from tracker.alerts.models import Notification, RuleAction
 
@@ -95,3 +95,9 @@ def send_again(notification_ids: list[int]) -> int:
     for notification_id in notification_ids:
         deliver.delay_on_commit(notification_id)
     return count
+
+
+def notify_assigned(issue_ids: list[int], assignee, actor) -> None:
+    """Assignment emails (tracker.alerts.workflow): rows now, delivery after the commit."""
+    for row in workflow.queue_assigned(issue_ids, assignee, actor):
+        deliver.delay_on_commit(row.pk)

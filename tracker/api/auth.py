@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from tracker import throttle
 from tracker.models import ApiToken
 from tracker.models.tokens import hash_token
 
@@ -16,6 +17,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0].lower() != self.keyword:
             return None
+        # Guessing tokens is throttled like sign-in: 10 failures per 15 minutes per IP.
+        ip = request.META.get("REMOTE_ADDR")
+        if throttle.blocked("api-token", ip):
+            raise exceptions.Throttled(detail=throttle.MESSAGE)
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid bearer header.")
         token = (
@@ -24,6 +29,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         if token is None or not token.user.is_active:
+            throttle.record("api-token", ip)
             raise exceptions.AuthenticationFailed("Invalid token.")
         now = timezone.now()
         # Touch last_used at most once a minute: reads should not write on every call.

@@ -1,12 +1,35 @@
 from django.urls import path
 
 from tracker import url_converters  # noqa: F401 - registers <version:...>
-from tracker.api import artifacts, releases, sessions, views
+from tracker.api import admin, artifacts, releases, rules, sessions, views
 
 RELEASE = "organizations/<slug:org_slug>/releases/<version:version>/"
 
 urlpatterns = [
     path("", releases.index, name="api-index"),
+    path("organizations/", admin.organizations, name="api-organizations"),
+    path("organizations/<slug:org_slug>/", admin.organization, name="api-organization"),
+    path("organizations/<slug:org_slug>/audit-logs/", admin.audit_logs, name="api-audit-logs"),
+    path("organizations/<slug:org_slug>/teams/", admin.organization_teams,
+         name="api-organization-teams"),
+    path("organizations/<slug:org_slug>/members/", admin.organization_members,
+         name="api-organization-members"),
+    path("organizations/<slug:org_slug>/members/<str:member_id>/", admin.organization_member,
+         name="api-organization-member"),
+    path("organizations/<slug:org_slug>/members/<str:member_id>/teams/<slug:team_slug>/",
+         admin.member_team, name="api-member-team"),
+    path("teams/<slug:org_slug>/<slug:team_slug>/projects/", admin.team_projects,
+         name="api-team-projects"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/", admin.project_detail,
+         name="api-project"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/keys/", admin.project_keys,
+         name="api-project-keys"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/keys/<str:key_id>/", admin.project_key,
+         name="api-project-key"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/rules/", rules.project_rules,
+         name="api-project-rules"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/rules/<int:rule_id>/",
+         rules.project_rule, name="api-project-rule"),
     path("organizations/<slug:org_slug>/projects/", views.organization_projects,
          name="api-organization-projects"),
     path("organizations/<slug:org_slug>/repos/", releases.organization_repositories,

@@ -17,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker import search
-from tracker.access import get_membership, get_project
+from tracker.access import get_membership, get_project, visible_projects
 from tracker.api import serializers
 from tracker.api.pagination import Cursor, keyset_page, link_header
 from tracker.api.scopes import scoped
-from tracker.models import Event, Issue, IssueActivity, Project
+from tracker.models import Event, Issue, IssueActivity
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -35,7 +35,7 @@ SORTS = {"date": "last_seen", "new": "first_seen", "freq": "times_seen", "user":
 def organization_projects(request: Request, org_slug: str) -> Response:
     membership = get_membership(request.user, org_slug)
     projects = (
-        Project.objects.filter(organization=membership.organization)
+        visible_projects(membership)
         .select_related("organization")
         .order_by("slug")
     )

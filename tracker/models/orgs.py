@@ -30,6 +30,11 @@ class Organization(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Days events are kept; empty: the server's EVENT_RETENTION_DAYS.",
     )
+    open_membership = models.BooleanField(
+        default=True,
+        help_text="Members see every project; when off, members see only their teams' "
+        "projects (owners and admins still see all).",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -79,3 +84,57 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.slug}"
+
+
+class Invitation(models.Model):
+    """A pending invitation to join an organization with a role (and a team).
+
+    Only the hash of its token is stored: the link is shown to the inviter and mailed once;
+    resending makes a new token, so an older link stops working.
+    """
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Member.Role.choices, default=Member.Role.MEMBER)
+    team = models.ForeignKey(Team, models.SET_NULL, null=True, blank=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "email"],
+                                    name="invitation_unique_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role})"
+
+
+class AuditLogEntry(models.Model):
+    """Who changed what in an organization. `event` uses Sentry's audit log names
+    (`member.invite`, `project.add`, ...); `target` is a readable label kept after the
+    object itself is gone."""
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="audit_log")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True, default="")
+    event = models.CharField(max_length=64)
+    target_object = models.BigIntegerField(null=True, blank=True)
+    target = models.CharField(max_length=200, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name_plural = "audit log entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.event} {self.target}"

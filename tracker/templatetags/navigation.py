@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from tracker.access import organizations_for
+from tracker.access import organizations_for, projects_for
 from tracker.models import Organization, Project
 
 register = template.Library()
@@ -14,7 +14,7 @@ register = template.Library()
 def switcher(context) -> dict:
     """The user's organizations with their projects, and which one the page is about.
 
-    One query per page; pages pass `org` and `project` in their context, other pages are
+    Two queries per page; pages pass `org` and `project` in their context, other pages are
     recognized by their URL's `org_slug` and `project_slug`.
     """
     request = context.get("request")
@@ -57,17 +57,20 @@ def section(match) -> str:
 
 
 def _groups(user) -> list[tuple[Organization, list[Project]]]:
-    """Organizations by name, each with its projects by name, from one query. The join from
-    organizations lists those without projects too (a new organization's overview must be
-    reachable); the rows carry only what the menu shows."""
+    """Organizations by name, each with the projects the user sees by name, from two queries
+    (the rows, and the visible project ids). The join from organizations lists those without
+    projects too (a new organization's overview must be reachable); the rows carry only what
+    the menu shows."""
     rows = organizations_for(user).order_by("name", "pk", "projects__name").values_list(
         "pk", "name", "slug", "projects__pk", "projects__name", "projects__slug"
     )
+    # Without open membership a member sees only their teams' projects.
+    visible = set(projects_for(user).values_list("pk", flat=True))
     groups: list[tuple[Organization, list[Project]]] = []
     for org_id, org_name, org_slug, project_id, project_name, project_slug in rows:
         if not groups or groups[-1][0].pk != org_id:
             groups.append((Organization(pk=org_id, name=org_name, slug=org_slug), []))
-        if project_id is not None:
+        if project_id is not None and project_id in visible:
             groups[-1][1].append(Project(pk=project_id, name=project_name, slug=project_slug,
                                          organization_id=org_id))
     return groups

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from tracker import actions, event_errors
-from tracker.access import get_membership
+from tracker.access import get_membership, visible_projects
 from tracker.models import Attachment, Event, Issue, Member
 from tracker.trace import TraceView
 
@@ -81,7 +81,7 @@ def scoped_issue(request: HttpRequest, org_slug: str, issue_id: int) -> tuple[Me
             "project", "first_release", "last_release", "assignee", "assignee_team",
             "merged_into", "resolved_in_release",
         )
-        .filter(pk=issue_id, project__organization=membership.organization)
+        .filter(pk=issue_id, project__in=visible_projects(membership))
         .first()
     )
     if issue is None:
@@ -149,7 +149,7 @@ def _scoped_attachment(
 ) -> tuple[Member, Attachment]:
     membership = get_membership(request.user, org_slug)
     attachment = Attachment.objects.filter(
-        pk=attachment_id, project__organization=membership.organization
+        pk=attachment_id, project__in=visible_projects(membership)
     ).first()
     if attachment is None:
         raise Http404("No such attachment.")

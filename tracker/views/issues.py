@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from tracker import actions, search, suspect_commits
-from tracker.access import get_membership, get_project
+from tracker.access import get_membership, get_project, visible_projects
 from tracker.models import (
     Environment,
     Event,
@@ -416,7 +416,7 @@ def assignee_choices(members: list[Member], teams: list[Team]) -> list[tuple[str
 def _render_list(request: HttpRequest, membership: Member, project: Project | None):
     org = membership.organization
     params = ListParams.from_query(request.GET)
-    projects = [] if project is not None else list(org.projects.order_by("name"))
+    projects = [] if project is not None else list(visible_projects(membership).order_by("name"))
     scope = _scope(project, projects, params)
     rng = time_range(params, timezone.now())
     page = _page(scope, params, request.user, rng)
@@ -589,7 +589,7 @@ def issue_actions(request: HttpRequest, org_slug: str) -> HttpResponse:
     else:
         ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()]
         issues = list(
-            Issue.objects.filter(pk__in=ids, project__organization=membership.organization)
+            Issue.objects.filter(pk__in=ids, project__in=visible_projects(membership))
             .select_related("project")
         )
     fallback = reverse("issues:org", args=[org_slug])
@@ -630,7 +630,7 @@ def _all_matching(request: HttpRequest, membership: Member) -> list[Issue]:
     params = ListParams.from_query(QueryDict(request.POST.get("matching", "")))
     slug = request.POST.get("project_slug", "")
     project = get_project(request.user, org.slug, slug) if slug else None
-    projects = [] if project is not None else list(org.projects.all())
+    projects = [] if project is not None else list(visible_projects(membership))
     rng = time_range(params, timezone.now())
     matching = matching_issues(_scope(project, projects, params), params, request.user, rng)
     return list(matching.select_related("project").defer("data", "search_text")

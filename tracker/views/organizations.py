@@ -13,14 +13,15 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tracker import platforms, provisioning
-from tracker.access import organization_access
-from tracker.models import Issue, Organization, Project, ProjectKey
+from tracker.access import organization_access, visible_projects
+from tracker.audit import client_ip
+from tracker.models import Issue, Project, ProjectKey
 from tracker.views.organization_forms import OrganizationForm, ProjectForm
 
 
@@ -32,10 +33,10 @@ class ProjectRow:
     dsn: str
 
 
-def overview_rows(org: Organization) -> list[ProjectRow]:
+def overview_rows(visible: QuerySet[Project]) -> list[ProjectRow]:
     """Each project with its platform, the issues seen in the last 24 hours (merged ones are
     counted in the issue they went into) and the DSN of its oldest active key."""
-    projects = list(org.projects.order_by("name").prefetch_related(Prefetch(
+    projects = list(visible.order_by("name").prefetch_related(Prefetch(
         "keys", queryset=ProjectKey.objects.filter(is_active=True).order_by("created", "pk"),
         to_attr="active_keys",
     )))
@@ -58,7 +59,8 @@ def projects_overview(request, org_slug: str):
     member = organization_access(request.user, org_slug)
     org = member.organization
     return render(request, "organizations/projects.html", {
-        "org": org, "rows": overview_rows(org), "can_manage": member.can_manage,
+        "org": org, "rows": overview_rows(visible_projects(member)),
+        "can_manage": member.can_manage,
     })
 
 
@@ -92,7 +94,8 @@ def new_project(request, org_slug: str):
     if form.is_bound and form.is_valid():
         try:
             project = provisioning.create_project(
-                org, form.cleaned_data["name"], form.cleaned_data["platform"], slug=form.slug
+                org, form.cleaned_data["name"], form.cleaned_data["platform"], slug=form.slug,
+                actor=request.user, ip=client_ip(request),
             )
         except IntegrityError:
             form.add_error("name", "A project with this address was just created; choose "

@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
+from tracker.access import members_seeing
 from tracker.alerts.messages import AlertMessage
 from tracker.alerts.models import Notification, RuleAction
 from tracker.alerts.transports.errors import PermanentError
-from tracker.models import Member
 
 Kind = RuleAction.Kind
 
@@ -22,7 +22,8 @@ def recipients(notification: Notification) -> list[str]:
     if action is None:
         raise PermanentError("the action was deleted")
     project = notification.rule.project
-    members = Member.objects.filter(organization_id=project.organization_id)
+    # Only members who may see the project (tracker.access: open membership, teams).
+    members = members_seeing(project)
     if action.kind == Kind.EMAIL_MEMBER:
         members = members.filter(user_id=action.target_user_id)
     elif action.kind == Kind.EMAIL_TEAM:
