@@ -289,6 +289,37 @@ class OutcomeAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(m.Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Pending invitations; they are made and accepted on the members page (the link is only
+    shown there, once), so here they can only be looked at and deleted."""
+
+    list_display = ["email", "organization", "role", "invited_by", "created", "expires"]
+    readonly_fields = ["organization", "email", "role", "team", "token_hash", "invited_by",
+                       "expires"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(m.AuditLogEntry)
+class AuditLogEntryAdmin(admin.ModelAdmin):
+    """The audit log is a record: it can be read, never edited."""
+
+    list_display = ["created", "organization", "actor_label", "event", "target"]
+    list_filter = ["event"]
+    search_fields = ["actor_label", "target", "event"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ArtifactFileInline(admin.TabularInline):
     model = m.ArtifactFile
     fields = ["url", "type", "debug_id", "size"]
