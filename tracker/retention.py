@@ -88,6 +88,8 @@ def expire_project(project: Project, cutoff: datetime, *, dry_run: bool = False
     # A tag value last seen before the cutoff belongs only to expired events.
     tags = IssueTag.objects.filter(issue__project=project, last_seen__lt=cutoff)
     reports = UserReport.objects.filter(project=project, created__lt=cutoff)
+    # Attachments sent apart from an event that never came (ingest.digest.apart).
+    orphans = Attachment.objects.filter(project=project, issue__isnull=True, created__lt=cutoff)
     # Every event of such an issue is older than the cutoff (last_seen is the latest).
     issues = Issue.objects.filter(project=project, last_seen__lt=cutoff)
     if dry_run:
@@ -98,6 +100,7 @@ def expire_project(project: Project, cutoff: datetime, *, dry_run: bool = False
             "issue hourly counts": hourly.count(),
             "issue tags": tags.count(),
             "user reports": reports.count(),
+            "orphan attachments": orphans.count(),
             "issues": issues.count(),
         })
     removed: Counter[str] = Counter()
@@ -106,6 +109,7 @@ def expire_project(project: Project, cutoff: datetime, *, dry_run: bool = False
     removed["issue hourly counts"] = _delete_in_batches(hourly)
     removed["issue tags"] = _delete_in_batches(tags)
     removed["user reports"] = _delete_in_batches(reports)
+    removed["orphan attachments"] = _delete_in_batches(orphans)
     while ids := list(issues.values_list("pk", flat=True)[:ISSUE_BATCH]):
         removed["issues"] += actions.delete_expired(ids, cutoff)
     return removed

@@ -282,6 +282,9 @@ ERRATA = {
     "EVENT_RETENTION_DAYS": env_int("EVENT_RETENTION_DAYS", 90, minimum=1),
     "OUTCOME_RETENTION_DAYS": env_int("OUTCOME_RETENTION_DAYS", 90, minimum=1),
     "SESSION_RETENTION_DAYS": env_int("SESSION_RETENTION_DAYS", 90, minimum=1),
+    # Seconds an attachment sent apart from its event waits for it before it is listed as an
+    # orphan in the project's settings (it is kept either way).
+    "ORPHAN_ATTACHMENT_WINDOW": env_int("ORPHAN_ATTACHMENT_WINDOW", 3600, minimum=1),
 }
 
 REST_FRAMEWORK = {

@@ -42,4 +42,8 @@ urlpatterns = [
          name="api-project-issues"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
          views.project_event, name="api-project-event"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/attachments/",
+         views.event_attachments, name="api-event-attachments"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/attachments/"
+         "<int:attachment_id>/", views.event_attachment, name="api-event-attachment"),
 ]
