@@ -12,7 +12,10 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from csp.constants import NONE, SELF
+
 from tracker.env import (
+    ImproperlyConfiguredEnv,
     database_from_url,
     env_bool,
     env_int,
@@ -25,12 +28,34 @@ VAR_DIR = Path(env_str("ERRATA_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+PORT = env_int("PORT", 8000, minimum=1)
+# The address SDKs and people reach Errata at: used in DSNs, alert links and emails.
+PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{PORT}").rstrip("/")
+_public_host = urlsplit(PUBLIC_URL).hostname or "localhost"
+# Reached only from this machine: the embedded default (`make run`, the tests).
+_LOCAL_ONLY = _public_host in ("localhost", "::1") or _public_host.startswith("127.")
+# The placeholder docker/.env.example ships with: never a key.
+_EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string"  # noqa: S105 (refused, not used)
+
+
 def _secret_key() -> str:
-    # Embedded setups keep a generated key in var/ so sessions survive restarts; production
-    # passes SECRET_KEY explicitly.
+    # An install only its own machine reaches keeps a generated key in var/ so sessions
+    # survive restarts. Anything reachable from elsewhere signs sessions, CSRF tokens and
+    # password resets with it, so there the key must be given, and not the example's.
     key = env_str("SECRET_KEY", "")
+    if key == _EXAMPLE_SECRET_KEY:
+        raise ImproperlyConfiguredEnv(
+            "SECRET_KEY is still the example's placeholder: set a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
     if key:
         return key
+    if not _LOCAL_ONLY:
+        raise ImproperlyConfiguredEnv(
+            f"SECRET_KEY is required when Errata is served beyond this machine "
+            f"(PUBLIC_URL={PUBLIC_URL}): set a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -41,16 +66,45 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 
-PORT = env_int("PORT", 8000, minimum=1)
-# The address SDKs and people reach Errata at: used in DSNs, alert links and emails.
-PUBLIC_URL = env_str("PUBLIC_URL", f"http://localhost:{PORT}").rstrip("/")
-_public_host = urlsplit(PUBLIC_URL).hostname or "localhost"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [_public_host, "localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_URL])
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY", False) else None
 )
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+
+# Browser-facing hardening. Cookies are HttpOnly (no script reads them: htmx gets the CSRF token
+# from the page) and SameSite=Lax; over HTTPS they are Secure and HSTS tells browsers to stay on
+# HTTPS. Django sends HSTS only on requests it sees as secure (see BEHIND_HTTPS_PROXY).
+SERVED_OVER_HTTPS = PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SERVED_OVER_HTTPS
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if SERVED_OVER_HTTPS else 0,
+                              minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Links out of Errata (a release's commit, an event's request URL) carry no path or query:
+# those name organizations, projects and issues.
+SECURE_REFERRER_POLICY = "same-origin"
+# Scripts, styles, images and requests from Errata itself only: no inline script, no inline
+# handler attributes, no inline styles (static/js/errata.js does what those did). Nothing may
+# frame the pages, and forms post only back to Errata.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -76,6 +130,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # The browser's time zone (a cookie) for the times pages show.
     "tracker.timezones.TimezoneMiddleware",
@@ -244,6 +299,9 @@ ERRATA = {
     "SOURCEMAP_CACHE_SIZE": env_int("SOURCEMAP_CACHE_SIZE", 256 * 1024 * 1024, minimum=0),
     # How often an open issue list looks for new issues, in seconds (0: never).
     "ISSUE_LIST_REFRESH_SECONDS": env_int("ISSUE_LIST_REFRESH_SECONDS", 15, minimum=0),
+    # Seconds an attachment sent apart from its event waits for it before it is listed as an
+    # orphan in the project's settings (it is kept either way).
+    "ORPHAN_ATTACHMENT_WINDOW": env_int("ORPHAN_ATTACHMENT_WINDOW", 3600, minimum=1),
 }
 
 REST_FRAMEWORK = {

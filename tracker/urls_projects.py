@@ -22,6 +22,8 @@ urlpatterns = [
     path(f"{_P}/settings/discarded/", projects.discarded, name="project-discarded"),
     path(f"{_P}/settings/discarded/<int:fingerprint_id>/undo/", projects.undiscard,
          name="project-undiscard"),
+    path(f"{_P}/settings/attachments/", projects.orphan_attachments,
+         name="project-orphan-attachments"),
     path(f"{_P}/stats/", stats.stats, name="project-stats"),
     path(f"{_P}/releases/", releases.release_list, name="project-releases"),
     path(f"{_P}/releases/<version:version>/", releases.release_detail, name="release-detail"),

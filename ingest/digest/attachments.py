@@ -107,8 +107,10 @@ class CrashReportAllowance:
         limit = crash_report_limit(project)
         if limit == CRASH_REPORTS_ALL:
             return True
-        if limit <= 0 or issue_id is None:
+        if limit <= 0:
             return False
+        if issue_id is None:
+            return True  # sent apart from an event not stored yet: nothing to count against
         if issue_id not in self._left:
             stored = Attachment.objects.filter(
                 issue_id=issue_id, attachment_type__in=CRASH_REPORT_TYPES

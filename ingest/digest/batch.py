@@ -24,9 +24,10 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from ingest import quotas
-from ingest.digest import assign, side_items, store
+from ingest.digest import apart, assign, side_items, store
 from ingest.digest.attachments import (
     CrashReportAllowance,
     delete_staged,
@@ -118,6 +119,8 @@ def _digest(items: list[InboxItem]) -> None:
         store.count_hours(inserted)
         store.count_tags(inserted)
         changes = {c.issue_id: c.kind for c in actions.events_arrived(_arrived(inserted))}
+        # Attachments and feedback that came before their event join its issue now.
+        apart.link_arrived({(p.project.pk, p.event_id): store.issue_of(p) for p in inserted})
         outcomes += _discard(discarded)
         sessions: list[release_health.SessionUpdate] = []
         for item in items:
@@ -131,12 +134,19 @@ def _digest(items: list[InboxItem]) -> None:
         ]
         record_outcomes(outcomes)
         with_attachments = [p for p in [*inserted, *duplicates] if p.item.attachments]
-        waiting = failed | {p.item.pk for p in with_attachments}
+        waiting = failed | {p.item.pk for p in with_attachments} | {
+            i.pk for i in items if apart.carries_standalone_attachments(i)}
         InboxItem.objects.filter(pk__in=[i.pk for i in items if i.pk not in waiting]).delete()
 
     _after_discard(discarded)
-    if with_attachments:
-        _save_attachments(with_attachments)
+    # Envelopes of attachments alone: looked up after the commit, so an event digested in
+    # this very batch is found.
+    standalone = apart.standalone([i for i in items if i.pk not in failed], projects)
+    if with_attachments or standalone:
+        _save_attachments([*with_attachments, *standalone])
+    if any(s.issue_id is None for s in standalone):
+        # Their event may have been committed by another worker meanwhile.
+        apart.link_stragglers(timezone.now(), since=min(i.received for i in items))
     if inserted:
         alert_tasks.events_stored(
             [_alert_payload(p, changes.get(store.issue_of(p))) for p in inserted]
@@ -253,9 +263,10 @@ def _after_discard(events: list[Prepared]) -> None:
         delete_staged([a["key"] for a in p.attachments if "key" in a])
 
 
-def _save_attachments(events: list[Prepared]) -> None:
-    """Attachments of the batch's stored events, in one transaction with their outcomes and
-    the deletion of their inbox rows; then refunds and the removal of rejected files."""
+def _save_attachments(events: list[Prepared | apart.Standalone]) -> None:
+    """Attachments of the batch's stored events (and of envelopes that carry attachments for
+    an event sent apart), in one transaction with their outcomes and the deletion of their
+    inbox rows; then refunds and the removal of rejected files."""
     held = [p.item for p in events]
     for p in events:
         claim.renew(held)  # writing to the file store may take a while

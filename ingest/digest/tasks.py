@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
-from ingest.digest import batch
+from ingest.digest import apart, batch
 from ingest.inbox import claim, wake
 
 
@@ -18,6 +19,8 @@ def digest() -> None:
 
 @shared_task(ignore_result=True)
 def sweep() -> None:
-    """Periodic: wake a digester if rows wait (broker was down, a worker died mid-batch)."""
+    """Periodic: wake a digester if rows wait (broker was down, a worker died mid-batch), and
+    link attachments and feedback to events stored after all (ingest.digest.apart)."""
     if claim.has_pending():
         digest.apply_async()
+    apart.link_stragglers(timezone.now())

@@ -7,7 +7,6 @@ Implements docs/protocol.md §1 and §2. Sources 1-5 come from the HTTP request
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import re
 from collections.abc import Mapping
@@ -205,7 +204,7 @@ def _parse_basic(value: str) -> dict[str, str]:
     assert match is not None  # the caller checked the scheme
     try:
         decoded = base64.b64decode(value[match.end() :].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 once decoded
         raise Unauthorized(BAD_AUTH) from None
     # Basic auth is `user:password`; the public key is the user, any secret is ignored.
     public_key, _, _ = decoded.partition(":")

@@ -29,13 +29,29 @@ def browser():
         browser.close()
 
 
+def is_csp_violation(message) -> bool:
+    """Chromium reports every resource or inline code the Content-Security-Policy refused as a
+    console error naming the policy."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 @pytest.fixture
-def page(browser):
+def csp_violations(browser):
+    """The Content-Security-Policy violations the browser reported during the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser, csp_violations):
+    """A fresh browser page. Every browser test also proves the pages it visited keep to the
+    Content-Security-Policy: a refused script, handler or style fails it."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.on("console", lambda m: csp_violations.append(m.text) if is_csp_violation(m) else None)
     yield page
     context.close()
+    assert not csp_violations, f"Content-Security-Policy violations: {csp_violations}"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from tracker.models import Event, Handling, Issue, Level, Priority, Project
+from tracker.models import Attachment, Event, Handling, Issue, Level, Priority, Project
 
 
 def iso(moment: datetime | float | None) -> str | None:
@@ -281,4 +281,22 @@ def _request(request: dict[str, Any]) -> dict[str, Any]:
         "fragment": request.get("fragment"), "cookies": _pairs(request.get("cookies")),
         "headers": _pairs(request.get("headers")), "env": request.get("env"),
         "inferredContentType": request.get("inferred_content_type"),
+    }
+
+
+# --- Attachments -------------------------------------------------------------------------
+
+def serialize_attachment(attachment: Attachment) -> dict[str, Any]:
+    """Sentry's event-attachment shape (GET .../events/{event_id}/attachments/)."""
+    mimetype = attachment.content_type or "application/octet-stream"
+    return {
+        "id": str(attachment.pk),
+        "event_id": attachment.event_id.hex,
+        "type": attachment.attachment_type,
+        "name": attachment.name,
+        "mimetype": mimetype,
+        "dateCreated": iso(attachment.created),
+        "size": attachment.size,
+        "headers": {"Content-Type": mimetype},
+        "sha1": attachment.sha1 or None,
     }

@@ -57,4 +57,8 @@ urlpatterns = [
          releases.event_committers, name="api-event-committers"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
          views.project_event, name="api-project-event"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/attachments/",
+         views.event_attachments, name="api-event-attachments"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/attachments/"
+         "<int:attachment_id>/", views.event_attachment, name="api-event-attachment"),
 ]

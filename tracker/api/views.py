@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
@@ -21,7 +21,7 @@ from tracker.access import get_membership, get_project, visible_projects
 from tracker.api import serializers
 from tracker.api.pagination import Cursor, keyset_page, link_header
 from tracker.api.scopes import scoped
-from tracker.models import Event, Issue, IssueActivity
+from tracker.models import Attachment, Event, Issue, IssueActivity
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -54,6 +54,48 @@ def project_event(request: Request, org_slug: str, project_slug: str, event_id: 
     if event is None:
         raise Http404("No such event.")
     return Response(serializers.serialize_event(event))
+
+
+def _event_attachments(request: Request, org_slug: str, project_slug: str, event_id: str):
+    """The attachments stored for an event id of a visible project: those of a stored event,
+    and those sent apart whose event has not come (yet). 404 when there is neither."""
+    project = get_project(request.user, org_slug, project_slug)
+    try:
+        wanted = uuid.UUID(event_id)
+    except ValueError:
+        raise Http404("No such event.") from None
+    attachments = Attachment.objects.filter(project=project, event_id=wanted).order_by("pk")
+    if not attachments.exists() and not Event.objects.filter(
+            project=project, event_id=wanted).exists():
+        raise Http404("No such event.")
+    return attachments
+
+
+@api_view(["GET"])
+@scoped(GET="event:read")
+def event_attachments(request: Request, org_slug: str, project_slug: str,
+                      event_id: str) -> Response:
+    attachments = _event_attachments(request, org_slug, project_slug, event_id)
+    query = (request.query_params.get("query") or "").strip()
+    if query:
+        attachments = attachments.filter(name__icontains=query)
+    return Response([serializers.serialize_attachment(a) for a in attachments])
+
+
+@api_view(["GET"])
+@scoped(GET="event:read")
+def event_attachment(request: Request, org_slug: str, project_slug: str, event_id: str,
+                     attachment_id: int):
+    """One attachment's details; with `?download`, its bytes (Sentry's route and parameter)."""
+    attachment = _event_attachments(request, org_slug, project_slug, event_id).filter(
+        pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("No such attachment.")
+    if "download" in request.query_params:
+        # Opaque bytes as a download, whatever the client claimed: never rendered as a page.
+        return FileResponse(attachment.file.open("rb"), as_attachment=True,
+                            filename=attachment.name, content_type="application/octet-stream")
+    return Response(serializers.serialize_attachment(attachment))
 
 
 @api_view(["GET"])

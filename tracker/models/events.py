@@ -66,7 +66,13 @@ class Attachment(models.Model):
             # Saving is keyed by the stored file: a redelivered event saves it only once.
             models.UniqueConstraint(fields=["file"], name="attachment_unique_file")
         ]
-        indexes = [models.Index(fields=["project", "event_id"], name="attachment_event")]
+        indexes = [
+            models.Index(fields=["project", "event_id"], name="attachment_event"),
+            # Attachments sent apart from an event not stored yet (ingest.digest.apart): few,
+            # looked up often.
+            models.Index(fields=["created"], name="attachment_waiting",
+                         condition=models.Q(issue__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,7 +90,12 @@ class UserReport(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["project", "event_id"], name="userreport_event")]
+        indexes = [
+            models.Index(fields=["project", "event_id"], name="userreport_event"),
+            # Feedback sent before its event was stored (ingest.digest.apart).
+            models.Index(fields=["created"], name="userreport_waiting",
+                         condition=models.Q(issue__isnull=True, event_id__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"feedback from {self.name or self.email or 'anonymous'}"

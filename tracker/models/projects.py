@@ -37,6 +37,11 @@ class Project(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Days events are kept; empty: the organization's setting.",
     )
+    max_stored_events = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="At most this many events are kept: the oldest go first, but every issue "
+        "keeps its first and latest events and those that regressed it. Empty: no cap.",
+    )
     grouping_config = models.CharField(max_length=32, default="v1")
     fingerprint_rules = models.TextField(blank=True, default="")
     enhancement_rules = models.TextField(

@@ -8,19 +8,22 @@ organization's project is a 404 (tracker.access), a member's attempt to change o
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from ingest.public import send_sample_event
 from tracker import discards
 from tracker.access import ProjectAccess, project_access
-from tracker.models import DiscardedFingerprint, Event, Project
+from tracker.models import Attachment, DiscardedFingerprint, Event, Project
 from tracker.views.project_forms import CrashReportForm, OriginsForm, QuotaForm, RulesForm
 
 
@@ -180,6 +183,25 @@ def discarded(request, org_slug: str, project_slug: str):
     )
     return render(request, "projects/discarded.html",
                   settings_context(access, "discarded", fingerprints=fingerprints))
+
+
+# --- Attachments without their event -------------------------------------------------------
+
+@login_required
+@require_GET
+def orphan_attachments(request, org_slug: str, project_slug: str):
+    """Attachments sent apart from their event (ingest.digest.apart) whose event is not
+    stored: those past the window are orphans, the others still wait for it."""
+    access = project_access(request.user, org_slug, project_slug)
+    boundary = timezone.now() - timedelta(seconds=settings.ERRATA["ORPHAN_ATTACHMENT_WINDOW"])
+    without_event = Attachment.objects.filter(
+        project=access.project, issue__isnull=True).order_by("-created", "-pk")
+    return render(request, "projects/orphans.html", settings_context(
+        access, "orphans",
+        orphans=without_event.filter(created__lt=boundary)[:200],
+        waiting=without_event.filter(created__gte=boundary)[:200],
+        window_minutes=settings.ERRATA["ORPHAN_ATTACHMENT_WINDOW"] // 60,
+    ))
 
 
 @login_required

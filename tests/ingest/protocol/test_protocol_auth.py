@@ -197,6 +197,8 @@ def test_multiple_sources_are_rejected(headers, query, path_key):
         ({"X-Sentry-Auth": f"Sentry sentry_key={KEY}, sentry_version=-7"}, {}),
         ({"Authorization": "Basic %%%not-base64%%%"}, {}),
         ({"Authorization": "Basic " + base64.b64encode(b"\xff\xfe:").decode()}, {}),
+        # Found by fuzzing: a header with bytes past ASCII (latin-1 in WSGI) was a ValueError.
+        ({"Authorization": "Basic YWFh+WFh\xad\xa8\xb9"}, {}),
         ({}, {"sentry_version": "7", "sentry_client": "x/1"}),
     ],
 )
