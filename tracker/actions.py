@@ -106,14 +106,19 @@ def resolve_in_next_release(issues: Iterable[Issue], user) -> list[int]:
         if release is None:
             changed += resolve([Issue(pk=pk) for pk in ids], user)
             continue
-        done = _change(
-            ids, Q(status=Status.RESOLVED, resolved_in_release=release),
-            status=Status.RESOLVED, substatus="", resolved_at=timezone.now(),
-            resolved_in_release=release, **_NOT_IGNORED,
-        )
-        _record(done, user, Kind.RESOLVED_IN_RELEASE, {"version": release.version})
-        changed += done
+        changed += resolve_in_release([Issue(pk=pk) for pk in ids], user, release)
     return changed
+
+
+def resolve_in_release(issues: Iterable[Issue], user, release: Release) -> list[int]:
+    """Resolve so that only events of releases newer than `release` reopen the issues."""
+    done = _change(
+        _ids(issues), Q(status=Status.RESOLVED, resolved_in_release=release),
+        status=Status.RESOLVED, substatus="", resolved_at=timezone.now(),
+        resolved_in_release=release, **_NOT_IGNORED,
+    )
+    _record(done, user, Kind.RESOLVED_IN_RELEASE, {"version": release.version})
+    return done
 
 
 def unresolve(issues: Iterable[Issue], user) -> list[int]:

@@ -16,7 +16,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DATETIME_COLUMNS = {"last_seen", "first_seen", "created"}
+DATETIME_COLUMNS = {"last_seen", "first_seen", "created", "timestamp"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from tracker import releases
 from tracker.access import get_membership, get_project
 from tracker.api import release_serializers as out
 from tracker.api.pagination import Cursor, keyset_page, link_header
+from tracker.api.params import limit_param
 from tracker.api.scopes import scoped
-from tracker.api.views import limit_param
 from tracker.models import ApiToken, Organization, Project, Release, Repository
 
 RELEASES_PER_PAGE = 100

@@ -10,6 +10,7 @@ from tracker.models.issues import (
     IssueHash,
     IssueHourlyCount,
     IssueTag,
+    IssueUserState,
     Level,
     Priority,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "IssueHash",
     "IssueHourlyCount",
     "IssueTag",
+    "IssueUserState",
     "Level",
     "Member",
     "Organization",
