@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tracker.api.ratelimit.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -236,8 +237,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.scopes.SessionOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.ratelimit.TokenRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
+# Requests each API token may make per window of seconds (0: unlimited); Sentry's default.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 40, minimum=0)
+API_RATE_LIMIT_WINDOW = env_int("API_RATE_LIMIT_WINDOW", 1, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tracker.api import events, issues, releases, views
+from tracker.api import events, issues, releases, stats, views
 
 
 class ReleaseVersionConverter:
@@ -45,6 +45,8 @@ urlpatterns = [
          name="api-project-events"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
          events.project_event, name="api-project-event"),
+    path("organizations/<slug:org_slug>/stats_v2/", stats.organization_stats,
+         name="api-organization-stats"),
     path("organizations/<slug:org_slug>/issues/", issues.organization_issues,
          name="api-organization-issues"),
     path("organizations/<slug:org_slug>/issues/<str:issue_id>/", issues.organization_issue,
