@@ -13,9 +13,11 @@ from rest_framework.response import Response
 
 from tracker.access import get_project
 from tracker.actions import merged_family
+from tracker.api import schema as S
 from tracker.api import serializers
 from tracker.api.pagination import Cursor, keyset_page, link_header
 from tracker.api.params import limit_param, time_range
+from tracker.api.schema import array, documented
 from tracker.api.scopes import scoped
 from tracker.models import Event
 from tracker.models.events import event_id_hex
@@ -87,6 +89,10 @@ def parse_event_id(event_id: str) -> uuid.UUID:
         raise Http404("No such event.") from None
 
 
+@documented("GET", "List a Project's Error Events", "event:read",
+            array(S.EVENT_OR_SUMMARY), paged=True, tag="Events",
+            parameters=[S.FULL, S.CURSOR, S.LIMIT, S.STATS_PERIOD, S.START, S.END,
+                        S.ENVIRONMENT])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def project_events(request: Request, org_slug: str, project_slug: str) -> Response:
@@ -94,6 +100,7 @@ def project_events(request: Request, org_slug: str, project_slug: str) -> Respon
     return paged_events(request, filtered(request, Event.objects.filter(project=project)))
 
 
+@documented("GET", "Retrieve an Event for a Project", "event:read", S.EVENT, tag="Events")
 @api_view(["GET"])
 @scoped(GET="event:read")
 def project_event(request: Request, org_slug: str, project_slug: str, event_id: str) -> Response:

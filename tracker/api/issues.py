@@ -8,7 +8,7 @@ changed the issue), and the JSON is built by tracker.api.serializers.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from tracker import actions, search
 from tracker.access import get_membership, get_project
+from tracker.api import schema as S
 from tracker.api import serializers
 from tracker.api.events import (
     family_events,
@@ -34,7 +35,8 @@ from tracker.api.events import (
     serialize_event_summary,
 )
 from tracker.api.pagination import Cursor, keyset_page, link_header
-from tracker.api.params import limit_param, time_range
+from tracker.api.params import as_id, limit_param, reject_nul, time_range
+from tracker.api.schema import array, documented
 from tracker.api.scopes import scoped
 from tracker.models import (
     ApiToken,
@@ -57,6 +59,9 @@ SORTS = {"date": "last_seen", "new": "first_seen", "freq": "times_seen", "user":
 BULK_LIMIT = 1000
 STATS_PERIODS = {"24h": (24, timedelta(hours=1)), "14d": (14, timedelta(days=1)),
                  "30d": (30, timedelta(days=1))}
+# Bounds that keep the arithmetic and the columns in range.
+MAX_IGNORE_MINUTES = 10 * 365 * 24 * 60
+MAX_IGNORE_COUNT = 10**9
 STATUSES = ("resolved", "resolvedInNextRelease", "unresolved", "ignored", "muted")
 Kind = IssueActivity.Kind
 
@@ -80,7 +85,7 @@ def get_issue(request: Request, issue_id: str, org_slug: str | None = None) -> I
     if org_slug is not None:
         issues = issues.filter(project__organization__slug=org_slug)
     if issue_id.isdigit():
-        found = issues.filter(pk=int(issue_id))
+        found = issues.filter(pk=as_id(issue_id) or 0)
     elif org_slug is not None:
         found = issues.filter(search.term_filter(search.Term("issue", issue_id), None,
                                                  timezone.now()) or Q(pk__in=[]))
@@ -125,7 +130,7 @@ def _org_scope(request: Request, org_slug: str) -> tuple[Member, QuerySet[Issue]
     issues = Issue.objects.filter(project__organization=membership.organization)
     wanted = [p for p in request.query_params.getlist("project") if p not in ("", "-1")]
     if wanted:
-        if not all(p.isdigit() for p in wanted):
+        if not all(as_id(p) for p in wanted):
             raise ParseError("project must be project ids")
         issues = issues.filter(project_id__in=[int(p) for p in wanted])
     return membership, issues
@@ -139,6 +144,13 @@ def _project_scope(request: Request, org_slug: str, project_slug: str
 
 # --- lists ---------------------------------------------------------------------------------
 
+@documented("GET", "List a Project's Issues", "event:read", array(S.ISSUE), paged=True,
+            parameters=[S.QUERY, S.STATS_PERIOD_STATS, S.SORT, S.CURSOR, S.LIMIT,
+                        S.ENVIRONMENT])
+@documented("PUT", "Bulk Mutate a Project's Issues", "event:write", S.BULK_RESULT,
+            request=S.BULK_UPDATE, parameters=[S.IDS, S.QUERY], extra_statuses=(204,))
+@documented("DELETE", "Bulk Remove a Project's Issues", "event:admin", None, status=204,
+            parameters=[S.IDS, S.QUERY])
 @api_view(["GET", "PUT", "DELETE"])
 @scoped(GET="event:read", PUT="event:write", DELETE="event:admin")
 def project_issues(request: Request, org_slug: str, project_slug: str) -> Response:
@@ -150,6 +162,15 @@ def project_issues(request: Request, org_slug: str, project_slug: str) -> Respon
     return _list(request, issues, stats_period, None)
 
 
+@documented("GET", "List an Organization's Issues", "event:read", array(S.ISSUE),
+            paged=True, parameters=[S.QUERY, S.STATS_PERIOD, S.START, S.END, S.PROJECTS,
+                                    S.GROUP_STATS_PERIOD, S.SORT, S.CURSOR, S.LIMIT,
+                                    S.ENVIRONMENT])
+@documented("PUT", "Bulk Mutate an Organization's Issues", "event:write", S.BULK_RESULT,
+            request=S.BULK_UPDATE, parameters=[S.IDS, S.QUERY, S.PROJECTS],
+            extra_statuses=(204,))
+@documented("DELETE", "Bulk Remove an Organization's Issues", "event:admin", None,
+            status=204, parameters=[S.IDS, S.QUERY, S.PROJECTS])
 @api_view(["GET", "PUT", "DELETE"])
 @scoped(GET="event:read", PUT="event:write", DELETE="event:admin")
 def organization_issues(request: Request, org_slug: str) -> Response:
@@ -259,7 +280,7 @@ def _selected(request: Request, issues: QuerySet[Issue]) -> list[Issue]:
     """The issues named by `id` (repeated), or else the ones `query` finds (at most 1,000)."""
     ids = request.query_params.getlist("id")
     if ids:
-        if not all(i.isdigit() for i in ids):
+        if not all(as_id(i) for i in ids):
             raise ParseError("id must be issue ids")
         chosen = issues.filter(pk__in=[int(i) for i in ids])
     else:
@@ -290,6 +311,7 @@ def update_issues(request: Request, membership: Member, issues: list[Issue], dat
     bulk mutation answers."""
     if not isinstance(data, dict):
         raise ParseError("the body must be a JSON object")
+    reject_nul(data)
     user = request.user
     result: dict = {}
     try:
@@ -372,18 +394,29 @@ def _ignore(issues: list[Issue], user, details: dict) -> dict:
     until = details.get("ignoreUntil")
     count = details.get("ignoreCount")
     if duration is not None:
-        if not isinstance(duration, int) or isinstance(duration, bool) or duration < 1:
-            raise ParseError("ignoreDuration is a number of minutes, at least 1")
+        if not isinstance(duration, int) or isinstance(duration, bool) or not (
+            1 <= duration <= MAX_IGNORE_MINUTES
+        ):
+            raise ParseError(f"ignoreDuration is a number of minutes, 1 to {MAX_IGNORE_MINUTES}")
         options["duration"] = timedelta(minutes=duration)
         answer["ignoreDuration"] = duration
     elif until is not None:
-        moment = parse_datetime(until) if isinstance(until, str) else None
-        if moment is None or moment <= timezone.now():
-            raise ParseError("ignoreUntil is a date and time in the future")
+        try:
+            moment = parse_datetime(until) if isinstance(until, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if moment is None or not (
+            timezone.now() < moment <= timezone.now() + timedelta(minutes=MAX_IGNORE_MINUTES)
+        ):
+            raise ParseError("ignoreUntil is a date and time in the future, within ten years")
         options["duration"] = moment - timezone.now()
     if count is not None:
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ParseError("ignoreCount is a number of events, at least 1")
+        if not isinstance(count, int) or isinstance(count, bool) or not (
+            1 <= count <= MAX_IGNORE_COUNT
+        ):
+            raise ParseError(f"ignoreCount is a number of events, 1 to {MAX_IGNORE_COUNT}")
         options["more_events"] = count
         answer["ignoreCount"] = count
     actions.ignore(issues, user, **options)
@@ -443,12 +476,22 @@ def _set_user_state(issues: list[Issue], user, column: str, value) -> bool:
 
 # --- one issue -----------------------------------------------------------------------------
 
+@documented("GET", "Retrieve an Issue", "event:read", S.ISSUE_DETAIL)
+@documented("PUT", "Update an Issue", "event:write", S.ISSUE_DETAIL, request=S.ISSUE_UPDATE,
+            extra_statuses=(204,))
+@documented("DELETE", "Remove an Issue", "event:admin", None, status=202)
 @api_view(["GET", "PUT", "DELETE"])
 @scoped(GET="event:read", PUT="event:write", DELETE="event:admin")
 def organization_issue(request: Request, org_slug: str, issue_id: str) -> Response:
     return _issue_detail(request, get_issue(request, issue_id, org_slug))
 
 
+@documented("GET", "Retrieve an Issue (without the organization)", "event:read",
+            S.ISSUE_DETAIL)
+@documented("PUT", "Update an Issue (without the organization)", "event:write",
+            S.ISSUE_DETAIL, request=S.ISSUE_UPDATE, extra_statuses=(204,))
+@documented("DELETE", "Remove an Issue (without the organization)", "event:admin", None,
+            status=202)
 @api_view(["GET", "PUT", "DELETE"])
 @scoped(GET="event:read", PUT="event:write", DELETE="event:admin")
 def issue(request: Request, issue_id: str) -> Response:
@@ -528,6 +571,8 @@ def serialize_activity(activity: IssueActivity) -> dict:
     }
 
 
+@documented("GET", "List an Issue's Activity", "event:read",
+            S.obj({"activity": array(S.ACTIVITY)}), parameters=[S.LIMIT])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_activities(request: Request, issue_id: str) -> Response:
@@ -541,6 +586,10 @@ def issue_activities(request: Request, issue_id: str) -> Response:
 
 # --- comments (Sentry's notes) -------------------------------------------------------------
 
+@documented("GET", "List an Issue's Comments", "event:read", array(S.ACTIVITY),
+            paged=True, parameters=[S.CURSOR, S.LIMIT])
+@documented("POST", "Add a Comment to an Issue", "event:read", S.ACTIVITY, status=201,
+            request=S.COMMENT)
 @api_view(["GET", "POST"])
 @scoped(GET="event:read", POST="event:read")
 def issue_comments(request: Request, issue_id: str) -> Response:
@@ -549,6 +598,7 @@ def issue_comments(request: Request, issue_id: str) -> Response:
         text = request.data.get("text") if isinstance(request.data, dict) else None
         if not isinstance(text, str):
             raise ParseError("text is required")
+        reject_nul(text, "text")
         try:
             note = actions.comment(issue, request.user, text)
         except actions.ActionError as error:
@@ -566,13 +616,14 @@ def issue_comments(request: Request, issue_id: str) -> Response:
     return response
 
 
+@documented("DELETE", "Delete a Comment", "event:read", None, status=204)
 @api_view(["DELETE"])
 @scoped(DELETE="event:read")
 def issue_comment(request: Request, issue_id: str, note_id: str) -> Response:
     """Only the comment's author deletes it, as in Sentry."""
     issue = get_issue(request, issue_id)
     note = IssueActivity.objects.filter(
-        issue=issue, kind=Kind.COMMENT, pk=int(note_id) if note_id.isdigit() else 0).first()
+        issue=issue, kind=Kind.COMMENT, pk=as_id(note_id) or 0).first()
     if note is None:
         raise Http404("No such comment.")
     if note.user_id != request.user.pk:
@@ -618,6 +669,8 @@ def _tag_name(key: str) -> str:
     return key.replace("_", " ").replace(".", " ").title()
 
 
+@documented("GET", "List an Issue's Tags", "event:read", array(S.TAG),
+            parameters=[S.TAG_KEYS])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_tags(request: Request, issue_id: str) -> Response:
@@ -627,6 +680,7 @@ def issue_tags(request: Request, issue_id: str) -> Response:
     return Response([_tag_summary(k) for k in keys])
 
 
+@documented("GET", "Retrieve Tag Details", "event:read", S.TAG)
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_tag(request: Request, issue_id: str, key: str) -> Response:
@@ -637,6 +691,8 @@ def issue_tag(request: Request, issue_id: str, key: str) -> Response:
     return Response(_tag_summary(found[0]))
 
 
+@documented("GET", "List a Tag's Values for an Issue", "event:read", array(S.TAG_VALUE),
+            paged=True, parameters=[S.CURSOR, S.LIMIT])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_tag_values(request: Request, issue_id: str, key: str) -> Response:
@@ -653,6 +709,9 @@ def issue_tag_values(request: Request, issue_id: str, key: str) -> Response:
 
 # --- hashes --------------------------------------------------------------------------------
 
+@documented("GET", "List an Issue's Hashes", "event:read", array(S.HASH))
+@documented("PUT", "Unmerge Hashes from an Issue", "event:write", None, status=202,
+            parameters=[S.HASH_IDS])
 @api_view(["GET", "PUT"])
 @scoped(GET="event:read", PUT="event:write")
 def issue_hashes(request: Request, issue_id: str) -> Response:
@@ -701,6 +760,8 @@ def _hash_origins(issue: Issue) -> dict[str, int]:
 
 # --- stats ---------------------------------------------------------------------------------
 
+@documented("GET", "Retrieve an Issue's Event Counts", "event:read", S.SERIES,
+            parameters=[S.STATS_PERIOD, S.START, S.END, S.INTERVAL])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_stats(request: Request, issue_id: str) -> Response:
@@ -722,6 +783,10 @@ def issue_stats(request: Request, issue_id: str) -> Response:
 
 # --- the issue's events --------------------------------------------------------------------
 
+@documented("GET", "List an Issue's Events", "event:read",
+            array(S.EVENT_OR_SUMMARY), paged=True,
+            parameters=[S.FULL, S.CURSOR, S.LIMIT, S.STATS_PERIOD, S.START, S.END,
+                        S.ENVIRONMENT])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_events(request: Request, issue_id: str) -> Response:
@@ -731,6 +796,10 @@ def issue_events(request: Request, issue_id: str) -> Response:
     return paged_events(request, filtered(request, family_events(issue.pk)))
 
 
+@documented("GET", "List an Issue's Events (in an organization)", "event:read",
+            array(S.EVENT_OR_SUMMARY), paged=True,
+            parameters=[S.FULL, S.CURSOR, S.LIMIT, S.STATS_PERIOD, S.START, S.END,
+                        S.ENVIRONMENT])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def organization_issue_events(request: Request, org_slug: str, issue_id: str) -> Response:
@@ -738,6 +807,8 @@ def organization_issue_events(request: Request, org_slug: str, issue_id: str) ->
     return paged_events(request, filtered(request, family_events(issue.pk)))
 
 
+@documented("GET", "Retrieve an Issue Event", "event:read", S.EVENT,
+            parameters=[S.STATS_PERIOD, S.START, S.END, S.ENVIRONMENT])
 @api_view(["GET"])
 @scoped(GET="event:read")
 def issue_event(request: Request, issue_id: str, event_id: str) -> Response:
@@ -745,7 +816,10 @@ def issue_event(request: Request, issue_id: str, event_id: str) -> Response:
 
     `recommended` is Sentry's "most helpful" event; here it is the latest event that has a
     stack trace, else the latest."""
-    issue = get_issue(request, issue_id)
+    return _issue_event(request, get_issue(request, issue_id), event_id)
+
+
+def _issue_event(request: Request, issue: Issue, event_id: str) -> Response:
     events = filtered(request, family_events(issue.pk))
     match event_id:
         case "latest":
@@ -762,6 +836,16 @@ def issue_event(request: Request, issue_id: str, event_id: str) -> Response:
     body = serializers.serialize_event(event)
     body.update(neighbours(event, events))
     return Response(body)
+
+
+@documented("GET", "Retrieve an Issue Event (in an organization)", "event:read", S.EVENT,
+            parameters=[S.STATS_PERIOD, S.START, S.END, S.ENVIRONMENT])
+@api_view(["GET"])
+@scoped(GET="event:read")
+def organization_issue_event(request: Request, org_slug: str, issue_id: str,
+                             event_id: str) -> Response:
+    issue = get_issue(request, issue_id, org_slug)
+    return _issue_event(request, issue, event_id)
 
 
 def _has_stacktrace(event) -> bool:

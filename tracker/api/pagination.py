@@ -34,6 +34,9 @@ class Cursor:
             value, row_id, is_prev = (int(p) for p in parts)
         except ValueError:
             raise ParseError("invalid cursor") from None
+        # Beyond a bigint the database would fail rather than find nothing.
+        if not (abs(value) < 2**63 and 0 <= row_id < 2**63):
+            raise ParseError("invalid cursor")
         return cls(value, row_id, bool(is_prev))
 
     @classmethod

@@ -48,7 +48,11 @@ def _moment(raw: str, name: str) -> datetime:
         moment = None
     if moment is None:
         raise ParseError(f"{name} must be an ISO 8601 date and time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # Far outside any data, and near enough the calendar's ends that arithmetic overflows.
+    if not 1970 < moment.year < 9000:
+        raise ParseError(f"{name} must be between the years 1971 and 8999")
+    return moment
 
 
 def time_range(request: Request, default: str | None = "14d",
@@ -74,3 +78,48 @@ def time_range(request: Request, default: str | None = "14d",
             return None
         period = default
     return now - parse_period(period, period_param), now
+
+
+# PostgreSQL text cannot hold NUL characters: a value with one would fail in the database
+# (a 500) instead of being refused. Ids beyond a bigint would fail the same way.
+MAX_ID = 2**63 - 1
+
+
+def reject_nul(value, name: str = "the body") -> None:
+    """400 if any string in `value` (nested lists and objects too) holds a NUL character."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ParseError(f"{name} must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key, name)
+            reject_nul(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            reject_nul(item, name)
+
+
+def as_id(raw: str) -> int | None:
+    """A database id from a URL or query string, or None when it cannot be one."""
+    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
+class RejectNulMiddleware:
+    """API requests whose path or query string holds a NUL are a 400, before any view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/") and (
+            "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                          for k, values in request.GET.lists()
+                                          for v in values)
+        ):
+            from django.http import JsonResponse
+
+            return JsonResponse({"detail": "The URL must not contain NUL characters."},
+                                status=400)
+        return self.get_response(request)

@@ -20,7 +20,9 @@ from ingest.protocol.categories import DataCategory
 from ingest.protocol.outcomes import OutcomeKind
 from ingest.public import category_name
 from tracker.access import get_membership
-from tracker.api.params import parse_period, time_range
+from tracker.api import schema as S
+from tracker.api.params import as_id, parse_period, time_range
+from tracker.api.schema import documented
 from tracker.api.scopes import scoped
 from tracker.api.serializers import iso
 from tracker.models import Outcome, Project
@@ -32,6 +34,8 @@ MAX_INTERVALS = 1000
 _CATEGORY_ALIASES = {"error": (DataCategory.ERROR, DataCategory.DEFAULT, DataCategory.SECURITY)}
 
 
+@documented("GET", "Retrieve Event Counts for an Organization (v2)", "org:read", S.STATS_V2,
+            tag="Stats", parameters=S.STATS_V2_PARAMETERS)
 @api_view(["GET"])
 @scoped(GET="org:read")
 def organization_stats(request: Request, org_slug: str) -> Response:
@@ -114,7 +118,7 @@ def _projects(raw: list[str], org_id: int) -> list[int]:
     wanted = [p for p in raw if p not in ("", "-1")]
     if not wanted:
         return list(projects.values_list("pk", flat=True))
-    if not all(p.isdigit() for p in wanted):
+    if not all(as_id(p) for p in wanted):
         raise ParseError("project must be project ids")
     found = list(projects.filter(pk__in=[int(p) for p in wanted]).values_list("pk", flat=True))
     if len(found) != len(set(wanted)):

@@ -53,6 +53,8 @@ urlpatterns = [
          name="api-organization-issue"),
     path("organizations/<slug:org_slug>/issues/<str:issue_id>/events/",
          issues.organization_issue_events, name="api-organization-issue-events"),
+    path("organizations/<slug:org_slug>/issues/<str:issue_id>/events/<str:event_id>/",
+         issues.organization_issue_event, name="api-organization-issue-event"),
     path(ISSUE, issues.issue, name="api-issue"),
     path(ISSUE + "events/", issues.issue_events, name="api-issue-events"),
     path(ISSUE + "events/<str:event_id>/", issues.issue_event, name="api-issue-event"),

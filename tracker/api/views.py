@@ -12,11 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.access import get_membership
+from tracker.api import schema as S
 from tracker.api import serializers
+from tracker.api.schema import array, documented
 from tracker.api.scopes import scoped
 from tracker.models import Project
 
 
+@documented("GET", "List an Organization's Projects", "org:read", array(S.PROJECT),
+            tag="Organizations")
 @api_view(["GET"])
 @scoped(GET="org:read")
 def organization_projects(request: Request, org_slug: str) -> Response:
