@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -643,9 +644,12 @@ def tag_keys(issue: Issue, top: int = 9) -> list[dict]:
             total=Count("id"), events=Sum("times_seen"))
     }
     tops: dict[str, list[IssueTag]] = {key: [] for key in totals}
-    for tag in IssueTag.objects.filter(issue=issue).order_by("key", "-times_seen", "value"):
-        if len(tops[tag.key]) < top:
-            tops[tag.key].append(tag)
+    # Ranked in the database: a key like `user` can have tens of thousands of values.
+    ranked = IssueTag.objects.filter(issue=issue).annotate(rank=Window(
+        RowNumber(), partition_by=[F("key")],
+        order_by=[F("times_seen").desc(), F("value").asc()])).filter(rank__lte=top)
+    for tag in ranked.order_by("key", "rank"):
+        tops[tag.key].append(tag)
     return [
         {"key": key, "totalValues": totals[key]["events"] or 0,
          "uniqueValues": totals[key]["total"], "topValues": tops[key]}
