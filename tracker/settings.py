@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "tracker",
@@ -134,6 +136,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # The browser's time zone (a cookie) for the times pages show.
     "tracker.timezones.TimezoneMiddleware",
+    "tracker.api.ratelimit.RateLimitHeadersMiddleware",
+    "tracker.api.params.RejectNulMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -311,9 +315,31 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.scopes.SessionOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.ratelimit.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "tracker.api.errors.exception_handler",
 }
+# The OpenAPI schema at /api/0/schema/ and its docs page at /api/0/docs/ (tracker/api/schema.py).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Errata API",
+    "DESCRIPTION": "Sentry's REST API routes and shapes, served by Errata. Authenticate with "
+    "`Authorization: Bearer <token>`; each operation names the scope it needs.",
+    "VERSION": "0",
+    "SCHEMA_PATH_PREFIX": "/api/0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # The docs page's scripts and styles come from a package, served as static files: the
+    # page works offline and sends nothing to a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+}
+# Requests each API token may make per window of seconds (0: unlimited); Sentry's default.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 40, minimum=0)
+API_RATE_LIMIT_WINDOW = env_int("API_RATE_LIMIT_WINDOW", 1, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tracker.views import auth, health, home
 
@@ -20,5 +21,10 @@ urlpatterns = [
     path("", include("tracker.urls_issues")),
     path("", include("tracker.urls_projects")),
     path("", include("tracker.alerts.urls")),
+    # The API's description: public, like Sentry's API reference.
+    path("api/0/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves its script as a file: the Content-Security-Policy forbids inline.
+    path("api/0/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+         name="api-docs"),
     path("api/0/", include("tracker.api.urls")),
 ]

@@ -209,6 +209,6 @@ def test_session_auth_works_for_signed_in_users(client, user, project):
 def test_issue_list_query_count_is_constant(api, project, django_assert_max_num_queries):
     for i in range(30):
         make_issue(project, f"E{i}")
-    # token, token touch, project, issues, comments.
-    with django_assert_max_num_queries(6):
+    # token, token touch, project, membership, issues, comments, seen/bookmarks, stats.
+    with django_assert_max_num_queries(8):
         assert len(api("projects/acme/shop/issues/", limit="25").json()) == 25

@@ -16,7 +16,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DATETIME_COLUMNS = {"last_seen", "first_seen", "created"}
+DATETIME_COLUMNS = {"last_seen", "first_seen", "created", "timestamp"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,9 @@ class Cursor:
             value, row_id, is_prev = (int(p) for p in parts)
         except ValueError:
             raise ParseError("invalid cursor") from None
+        # Beyond a bigint the database would fail rather than find nothing.
+        if not (abs(value) < 2**63 and 0 <= row_id < 2**63):
+            raise ParseError("invalid cursor")
         return cls(value, row_id, bool(is_prev))
 
     @classmethod

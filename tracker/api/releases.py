@@ -10,6 +10,7 @@ import uuid
 
 from django.db import transaction
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
@@ -20,9 +21,11 @@ from rest_framework.response import Response
 from tracker import releases, suspect_commits
 from tracker.access import get_membership, get_project
 from tracker.api import release_serializers as out
+from tracker.api import schema as S
 from tracker.api.pagination import Cursor, keyset_page, link_header
+from tracker.api.params import limit_param
+from tracker.api.schema import array, documented
 from tracker.api.scopes import scoped
-from tracker.api.views import limit_param
 from tracker.models import ApiToken, Event, Organization, Project, Release, Repository
 
 RELEASES_PER_PAGE = 100
@@ -30,9 +33,12 @@ RELEASES_PER_PAGE = 100
 # write and admin project scopes and CI's `org:ci` include) for changes.
 READ = ("project:read", "project:releases")
 WRITE = "project:releases"
+READ_SCOPE = " or ".join(READ)  # as the docs name it
 NOT_FOUND = "The requested resource does not exist"
 
 
+@extend_schema(summary="The API index: who the request acts as", tags=["Releases"],
+               responses={200: S.OBJECT}, operation_id="apiIndex")
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def index(request: Request) -> Response:
@@ -108,6 +114,11 @@ def _apply_commits(release: Release, data: dict) -> None:
         raise ValidationError({"refs": [str(error)]}) from None
 
 
+@documented("GET", "List an Organization's Releases", READ_SCOPE, array(S.OBJECT),
+            paged=True, tag="Releases", parameters=[S.CURSOR, S.LIMIT, S.PROJECTS])
+@documented("POST", "Create a New Release for an Organization", WRITE, S.OBJECT, status=201,
+            request=out.ReleaseCreate, tag="Releases", also={208: S.OBJECT},
+            bad_request=S.FIELD_ERRORS)
 @api_view(["GET", "POST"])
 @scoped(GET=READ, POST=WRITE)
 def organization_releases(request: Request, org_slug: str) -> Response:
@@ -134,6 +145,8 @@ def organization_releases(request: Request, org_slug: str) -> Response:
     return Response(_release_json(release), status=code)
 
 
+@documented("GET", "List a Project's Releases", READ_SCOPE, array(S.OBJECT), paged=True,
+            tag="Releases", parameters=[S.CURSOR, S.LIMIT])
 @api_view(["GET"])
 @scoped(GET=READ)
 def project_releases(request: Request, org_slug: str, project_slug: str) -> Response:
@@ -141,6 +154,12 @@ def project_releases(request: Request, org_slug: str, project_slug: str) -> Resp
     return _release_list(request, Release.objects.filter(projects=project))
 
 
+@documented("GET", "Retrieve an Organization's Release", READ_SCOPE, S.OBJECT,
+            tag="Releases")
+@documented("PUT", "Update an Organization's Release", WRITE, S.OBJECT,
+            request=out.ReleaseChanges, tag="Releases", bad_request=S.FIELD_ERRORS)
+@documented("DELETE", "Delete an Organization's Release", WRITE, None, status=204,
+            tag="Releases")
 @api_view(["GET", "PUT", "DELETE"])
 @scoped(GET=READ, PUT=WRITE, DELETE=WRITE)
 def organization_release(request: Request, org_slug: str, version: str) -> Response:
@@ -173,6 +192,8 @@ def organization_release(request: Request, org_slug: str, version: str) -> Respo
     return Response(_release_json(release))
 
 
+@documented("GET", "List an Organization Release's Commits", READ_SCOPE, array(S.OBJECT),
+            tag="Releases")
 @api_view(["GET"])
 @scoped(GET=READ)
 def release_commits(request: Request, org_slug: str, version: str) -> Response:
@@ -183,6 +204,8 @@ def release_commits(request: Request, org_slug: str, version: str) -> Response:
     return Response([out.serialize_commit(c, users) for c in commits])
 
 
+@documented("GET", "Retrieve Files Changed in a Release's Commits", READ_SCOPE,
+            array(S.OBJECT), tag="Releases")
 @api_view(["GET"])
 @scoped(GET=READ)
 def release_commit_files(request: Request, org_slug: str, version: str) -> Response:
@@ -193,6 +216,8 @@ def release_commit_files(request: Request, org_slug: str, version: str) -> Respo
     return Response([out.serialize_file_change(f, users) for f in changes])
 
 
+@documented("GET", "Retrieve the Previous Release with Commits", READ_SCOPE, S.OBJECT,
+            tag="Releases")
 @api_view(["GET"])
 @scoped(GET=READ)
 def previous_release_with_commits(request: Request, org_slug: str, version: str) -> Response:
@@ -201,6 +226,10 @@ def previous_release_with_commits(request: Request, org_slug: str, version: str)
     return Response(_release_json(previous) if previous else {})
 
 
+@documented("GET", "List a Release's Deploys", READ_SCOPE, array(S.OBJECT),
+            tag="Releases")
+@documented("POST", "Create a Deploy", WRITE, S.OBJECT, status=201,
+            request=out.DeployCreate, tag="Releases", bad_request=S.FIELD_ERRORS)
 @api_view(["GET", "POST"])
 @scoped(GET=READ, POST=WRITE)
 def release_deploys(request: Request, org_slug: str, version: str) -> Response:
@@ -220,6 +249,8 @@ def release_deploys(request: Request, org_slug: str, version: str) -> Response:
     return Response(out.serialize_deploy(deploy), status=status.HTTP_201_CREATED)
 
 
+@documented("GET", "List an Organization's Repositories", "org:read or project:releases",
+            array(S.OBJECT), tag="Releases")
 @api_view(["GET"])
 @scoped(GET=("org:read", "project:releases"))
 def organization_repositories(request: Request, org_slug: str) -> Response:

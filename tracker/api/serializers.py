@@ -61,7 +61,9 @@ def _assignee(issue: Issue) -> dict[str, Any] | None:
     return None
 
 
-def serialize_issue(issue: Issue, num_comments: int = 0) -> dict[str, Any]:
+def serialize_issue(issue: Issue, num_comments: int = 0, *, has_seen: bool = False,
+                    is_bookmarked: bool = False,
+                    stats: dict[str, list] | None = None) -> dict[str, Any]:
     metadata = issue.data.get("metadata") if isinstance(issue.data.get("metadata"), dict) else {}
     return {
         "id": str(issue.pk),
@@ -84,16 +86,26 @@ def serialize_issue(issue: Issue, num_comments: int = 0) -> dict[str, Any]:
         "metadata": metadata or {"title": issue.title},
         "numComments": num_comments,
         "assignedTo": _assignee(issue),
-        "isBookmarked": False,
+        "isBookmarked": is_bookmarked,
         "isSubscribed": False,
-        "hasSeen": False,
+        "hasSeen": has_seen,
         "isUnhandled": issue.handling != Handling.HANDLED,
         "annotations": [],
         "count": str(issue.times_seen),
         "userCount": issue.users_seen,
         "firstSeen": iso(issue.first_seen),
         "lastSeen": iso(issue.last_seen),
+        **({"stats": stats} if stats is not None else {}),
     }
+
+
+def serialize_user(user) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return {"id": str(user.pk), "name": name or user.get_username(),
+            "username": user.get_username(), "email": user.email, "avatarUrl": None,
+            "isActive": user.is_active}
 
 
 def _status_details(issue: Issue) -> dict[str, Any]:

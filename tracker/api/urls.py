@@ -1,9 +1,10 @@
 from django.urls import path
 
 from tracker import url_converters  # noqa: F401 - registers <version:...>
-from tracker.api import admin, artifacts, releases, rules, sessions, views
+from tracker.api import admin, artifacts, events, issues, releases, rules, sessions, stats, views
 
 RELEASE = "organizations/<slug:org_slug>/releases/<version:version>/"
+ISSUE = "issues/<str:issue_id>/"
 
 urlpatterns = [
     path("", releases.index, name="api-index"),
@@ -51,14 +52,38 @@ urlpatterns = [
     path(RELEASE, releases.organization_release, name="api-organization-release"),
     path("projects/<slug:org_slug>/<slug:project_slug>/releases/", releases.project_releases,
          name="api-project-releases"),
-    path("projects/<slug:org_slug>/<slug:project_slug>/issues/", views.project_issues,
+    path("projects/<slug:org_slug>/<slug:project_slug>/issues/", issues.project_issues,
          name="api-project-issues"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/", events.project_events,
+         name="api-project-events"),
+    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
+         events.project_event, name="api-project-event"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/committers/",
          releases.event_committers, name="api-event-committers"),
-    path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
-         views.project_event, name="api-project-event"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/attachments/",
          views.event_attachments, name="api-event-attachments"),
     path("projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/attachments/"
          "<int:attachment_id>/", views.event_attachment, name="api-event-attachment"),
+    path("organizations/<slug:org_slug>/stats_v2/", stats.organization_stats,
+         name="api-organization-stats"),
+    path("organizations/<slug:org_slug>/issues/", issues.organization_issues,
+         name="api-organization-issues"),
+    path("organizations/<slug:org_slug>/issues/<str:issue_id>/", issues.organization_issue,
+         name="api-organization-issue"),
+    path("organizations/<slug:org_slug>/issues/<str:issue_id>/events/",
+         issues.organization_issue_events, name="api-organization-issue-events"),
+    path("organizations/<slug:org_slug>/issues/<str:issue_id>/events/<str:event_id>/",
+         issues.organization_issue_event, name="api-organization-issue-event"),
+    path(ISSUE, issues.issue, name="api-issue"),
+    path(ISSUE + "events/", issues.issue_events, name="api-issue-events"),
+    path(ISSUE + "events/<str:event_id>/", issues.issue_event, name="api-issue-event"),
+    path(ISSUE + "tags/", issues.issue_tags, name="api-issue-tags"),
+    path(ISSUE + "tags/<str:key>/", issues.issue_tag, name="api-issue-tag"),
+    path(ISSUE + "tags/<str:key>/values/", issues.issue_tag_values,
+         name="api-issue-tag-values"),
+    path(ISSUE + "hashes/", issues.issue_hashes, name="api-issue-hashes"),
+    path(ISSUE + "activities/", issues.issue_activities, name="api-issue-activities"),
+    path(ISSUE + "comments/", issues.issue_comments, name="api-issue-comments"),
+    path(ISSUE + "comments/<str:note_id>/", issues.issue_comment, name="api-issue-comment"),
+    path(ISSUE + "stats/", issues.issue_stats, name="api-issue-stats"),
 ]

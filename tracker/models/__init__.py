@@ -11,6 +11,7 @@ from tracker.models.issues import (
     IssueHash,
     IssueHourlyCount,
     IssueTag,
+    IssueUserState,
     Level,
     Priority,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "IssueHash",
     "IssueHourlyCount",
     "IssueTag",
+    "IssueUserState",
     "Level",
     "Member",
     "Organization",

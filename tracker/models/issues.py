@@ -268,3 +268,21 @@ class IssueHourlyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} at {self.hour:%Y-%m-%d %H}h"
+
+
+class IssueUserState(models.Model):
+    """What one user marked on one issue: seen (Sentry's GroupSeen) and bookmarked (its
+    GroupBookmark). One row per (issue, user), written only when a user says so."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    last_seen = models.DateTimeField(null=True, blank=True)
+    bookmarked = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "user"], name="issueuserstate_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.issue_id}"
