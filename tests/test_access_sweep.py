@@ -23,8 +23,22 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import make_event, make_issue, make_member, make_org, make_project, make_user
+from tracker import members
 from tracker.alerts.models import AlertRule, Notification
-from tracker.models import Attachment, DiscardedFingerprint, Issue, Project, Release
+from tracker.models import (
+    ApiToken,
+    Attachment,
+    DiscardedFingerprint,
+    Invitation,
+    Issue,
+    IssueActivity,
+    IssueTag,
+    Member,
+    Project,
+    Release,
+    SavedSearch,
+    Team,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +52,14 @@ NOT_SWEPT = {
     "login": "public",
     "logout": "signing out",
     "api-index": "Sentry's API root: says whether the request is authenticated",
+    "password_reset": "public: asking for a reset link",
+    "password_reset_done": "public",
+    "password_reset_complete": "public",
+    "api-schema": "public: the API's schema, no organization's data",
+    "api-docs": "public: the API's documentation, no organization's data",
+    "password_reset_confirm": "public: the emailed token is the credential (Django's view)",
+    "accept-invitation": "public: the token in the link is the credential, checked against "
+                         "the signed-in address (tests/accounts/test_members.py)",
 }
 # Django's admin (staff only) is not swept: it has its own permission system.
 NOT_SWEPT_PREFIXES = ("admin/",)
@@ -66,6 +88,19 @@ FILLERS: dict[str, Callable[[dict], object]] = {
     "action_id": lambda v: v["action"].pk,
     "notification_id": lambda v: v["notification"].pk,
     "version": lambda v: v["release"].version,
+    "token_id": lambda v: v["token"].pk,
+    "member_id": lambda v: v["member"].pk,
+    "invitation_id": lambda v: v["invitation"].pk,
+    "team_slug": lambda v: v["team"].slug,
+    "search_id": lambda v: v["search"].pk,
+    "note_id": lambda v: v["note"].pk,
+    "key": lambda v: v["tag"].key,
+}
+# (route name, parameter name) -> its value, where one route needs another object than
+# FILLERS gives for that parameter name.
+ROUTE_FILLERS: dict[tuple[str, str], Callable[[dict], object]] = {
+    # The account route takes the victim's personal token; this one the organization's.
+    ("org-auth-token-revoke", "token_id"): lambda v: v["org_token"].pk,
 }
 
 
@@ -109,10 +144,29 @@ def victim_objects() -> dict[str, object]:
         project=project, previous_issue_id=0, title="Discarded secret")
     release = Release.objects.create(organization=org, version="vault@1.0")
     release.projects.add(project)
+    # A plain member (an owner may be protected as the last one), in a team, an invitation,
+    # the owner's personal token and an organization token, a shared saved search.
+    member = make_member(org, make_user("victim-member"))
+    team = Team.objects.create(organization=org, name="Vault keepers", slug="vault-keepers")
+    team.members.add(member)
+    invitation, _ = members.invite(
+        Member.objects.get(organization=org, user=owner), "newcomer@example.com",
+        Member.Role.MEMBER, team)
+    token, _ = ApiToken.issue(owner, name="Victim token")
+    org_token, _ = ApiToken.issue_for_organization(org, owner, name="Victim CI")
+    search = SavedSearch.objects.create(
+        organization=org, project=project, owner=owner, name="Secrets", query="is:unresolved",
+        visibility=SavedSearch.Visibility.ORGANIZATION)
+    note = IssueActivity.objects.create(issue=issue, user=owner,
+                                        kind=IssueActivity.Kind.COMMENT, data={"text": "secret"})
+    tag = IssueTag.objects.create(issue=issue, key="vault", value="secret", times_seen=1,
+                                  first_seen=issue.first_seen, last_seen=issue.last_seen)
     return {
         "owner": owner, "org": org, "project": project, "issue": issue, "event": event,
         "attachment": attachment, "key": project.keys.get(), "rule": rule, "action": action,
         "notification": notification, "fingerprint": fingerprint, "release": release,
+        "member": member, "team": team, "invitation": invitation, "token": token,
+        "org_token": org_token, "search": search, "note": note, "tag": tag,
     }
 
 
@@ -125,7 +179,7 @@ def fill(name: str, params: list[str], victim: dict, own: dict[str, str], *,
         f"the access sweep cannot fill {unknown} of route {name!r}: teach it (FILLERS in "
         f"{__file__})"
     )
-    kwargs = {p: FILLERS[p](victim) for p in params}
+    kwargs = {p: ROUTE_FILLERS.get((name, p), FILLERS[p])(victim) for p in params}
     if nowhere:
         kwargs.update({p: 2**31 - 1 if isinstance(v, int) else uuid.UUID(int=1).hex
                        for p, v in kwargs.items() if p not in SCOPE})
@@ -179,10 +233,10 @@ def page_text(response, url: str) -> bytes:
 
 
 def answers(client, url: str) -> dict[str, int]:
-    """GET and POST answers, leaving out a method the route does not take (405): every
-    route must take one of them."""
+    """GET, POST, PUT and DELETE answers, leaving out a method the route does not take (405):
+    every route must take one of them."""
     found = {}
-    for method in ("get", "post"):
+    for method in ("get", "post", "put", "delete"):
         response = getattr(client, method)(url)
         if response.status_code != 405:
             found[method.upper()] = response
@@ -224,6 +278,15 @@ def test_another_organizations_objects_are_404(client, world):
     key.refresh_from_db()
     assert key.is_active
     assert DiscardedFingerprint.objects.filter(pk=victim["fingerprint"].pk).exists()
+    member = Member.objects.get(pk=victim["member"].pk)
+    assert member.role == victim["member"].role
+    assert list(Team.objects.get(pk=victim["team"].pk).members.all()) == [member]
+    invitation = Invitation.objects.get(pk=victim["invitation"].pk)
+    assert invitation.token_hash == victim["invitation"].token_hash
+    assert ApiToken.objects.filter(pk__in=[victim["token"].pk, victim["org_token"].pk]
+                                   ).count() == 2
+    assert SavedSearch.objects.filter(pk=victim["search"].pk).exists()
+    assert IssueActivity.objects.filter(pk=victim["note"].pk).exists()
 
 
 def test_signed_out_pages_redirect_to_login_and_the_api_answers_401(client, world):

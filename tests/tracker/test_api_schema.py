@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,7 @@ def test_schema_is_served_and_covers_every_route(client):
         "description": "A personal (`sntryu_`) or organization (`sntrys_`) token."}
     paths = set(schema["paths"])
     for pattern in urlpatterns:
-        route = "/api/0/" + str(pattern.pattern).replace("<slug:", "{").replace(
-            "<str:", "{").replace("<version:", "{").replace(">", "}")
+        route = "/api/0/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
         assert route in paths, route
     operation = schema["paths"]["/api/0/issues/{issue_id}/"]["put"]
     assert operation["description"] == "Needs the `event:write` scope."
@@ -42,13 +42,68 @@ def test_schema_is_served_and_covers_every_route(client):
     assert "resolvedInNextRelease" in body["properties"]["status"]["enum"]
 
 
+# Routes that arrived with the administration, alert-rule, release-health, source-map and
+# attachment work: in the schema with drf-spectacular's inferred shapes, not yet annotated with
+# `documented(...)`, so schemathesis does not drive them yet. The list may only shrink: a new
+# route must be documented.
+NOT_YET_DOCUMENTED = {
+    "GET /api/0/", "GET /api/0/organizations/", "GET /api/0/organizations/{org_slug}/",
+    "POST /api/0/organizations/{org_slug}/artifactbundle/assemble/",
+    "GET /api/0/organizations/{org_slug}/audit-logs/",
+    "GET /api/0/organizations/{org_slug}/chunk-upload/",
+    "POST /api/0/organizations/{org_slug}/chunk-upload/",
+    "GET /api/0/organizations/{org_slug}/members/",
+    "POST /api/0/organizations/{org_slug}/members/",
+    "GET /api/0/organizations/{org_slug}/members/{member_id}/",
+    "PUT /api/0/organizations/{org_slug}/members/{member_id}/",
+    "DELETE /api/0/organizations/{org_slug}/members/{member_id}/",
+    "POST /api/0/organizations/{org_slug}/members/{member_id}/teams/{team_slug}/",
+    "DELETE /api/0/organizations/{org_slug}/members/{member_id}/teams/{team_slug}/",
+    "GET /api/0/organizations/{org_slug}/sessions/",
+    "GET /api/0/organizations/{org_slug}/teams/", "POST /api/0/organizations/{org_slug}/teams/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/",
+    "PUT /api/0/projects/{org_slug}/{project_slug}/",
+    "DELETE /api/0/projects/{org_slug}/{project_slug}/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/events/{event_id}/attachments/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/events/{event_id}/attachments/"
+    "{attachment_id}/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/events/{event_id}/committers/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/keys/",
+    "POST /api/0/projects/{org_slug}/{project_slug}/keys/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/keys/{key_id}/",
+    "PUT /api/0/projects/{org_slug}/{project_slug}/keys/{key_id}/",
+    "DELETE /api/0/projects/{org_slug}/{project_slug}/keys/{key_id}/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/rules/",
+    "POST /api/0/projects/{org_slug}/{project_slug}/rules/",
+    "GET /api/0/projects/{org_slug}/{project_slug}/rules/{rule_id}/",
+    "PUT /api/0/projects/{org_slug}/{project_slug}/rules/{rule_id}/",
+    "DELETE /api/0/projects/{org_slug}/{project_slug}/rules/{rule_id}/",
+    "POST /api/0/teams/{org_slug}/{team_slug}/projects/",
+}
+
+
+@pytest.mark.django_db
+def test_every_new_route_is_documented(client):
+    schema = json.loads(client.get("/api/0/schema/", {"format": "json"}).content)
+    undocumented = {
+        f"{method.upper()} {path}" for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if not operation.get("description", "").startswith("Needs the")
+    }
+    assert undocumented <= NOT_YET_DOCUMENTED, sorted(undocumented - NOT_YET_DOCUMENTED)
+
+
 @pytest.mark.django_db
 def test_docs_page_is_served_without_a_cdn(client):
     response = client.get("/api/0/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "/api/0/schema/" in html
-    assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+    # The page's own script is a file (no inline script under the Content-Security-Policy);
+    # it names the schema.
+    script = client.get("/api/0/docs/", {"script": ""})
+    assert script.status_code == 200 and "/api/0/schema/" in script.content.decode()
+    for text in (html, script.content.decode()):
+        assert "cdn." not in text and "unpkg" not in text and "jsdelivr" not in text
 
 
 def _world():
@@ -105,6 +160,8 @@ parameters = {{ "path.issue_id" = "{spare}", "query.id" = "{spare}" }}
         [str(SCHEMATHESIS), "--config-file", str(tmp_path / "schemathesis.toml"), "run",
          f"{errata_server}/api/0/schema/", "--url", errata_server,
          "-H", f"Authorization: Bearer {world['token']}",
+         # The operations annotated with `documented` (see NOT_YET_DOCUMENTED below).
+         "--include-tag-regex", "^(Issues|Events|Releases|Organizations|Stats)$",
          "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
          "response_schema_conformance,response_headers_conformance",
          "--phases", "examples,coverage,fuzzing", "--max-examples", "8", "--workers", "1",
