@@ -31,7 +31,7 @@ def create_on_the_project_page(page, base: str, hook_url: str) -> None:
     page.click("button[name=add][value=filters]")  # htmx swaps the form with one more row
     # The new row's kind swaps its fields (htmx) once htmx has processed the row.
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.select_option("#id_filters-0-kind", "tag")
     page.fill("#id_filters-0-key", "domain")
     page.fill("#id_filters-0-value", "payments")

@@ -113,8 +113,9 @@ def test_the_time_range_filters_scales_sparklines_and_follows_back_and_forward(
     travel(page.go_forward, lambda q: q.get("period") == "30d")
     wait_until(lambda: control(page, "period") == "30d", 10)
     travel(page.go_forward, lambda q: q.get("end") == end)
-    wait_until(lambda: control(page, "period") == "custom", 10)
-    assert control(page, "start") == start and control(page, "end") == end
+    # The controls are restored one after another: wait for all three.
+    wait_until(lambda: (control(page, "period"), control(page, "start"), control(page, "end"))
+               == ("custom", start, end), 10)
     assert page.locator("input[name=start]").is_visible()
     wait_until(lambda: shows(page, "Three days", "Twenty days"), 10)
 

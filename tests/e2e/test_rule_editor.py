@@ -21,7 +21,7 @@ def settled(page) -> None:
     """Wait until htmx has answered and processed what it swapped in: a select swapped in
     reacts to changes only once htmx has settled it, as a user's next click would find it."""
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def fields(page, row: str) -> set[str]:

@@ -175,10 +175,11 @@ def test_update_status_with_status_details(call, project):
     Release.objects.create(organization=project.organization, version="2.0").projects.add(
         project)
     next_release = call("put", path, {"status": "resolvedInNextRelease"}).json()
+    # As Sentry shows it: resolved in the release after the latest one, 2.0.
     assert (next_release["status"], next_release["statusDetails"]) == (
-        "resolved", {"inRelease": "2.0"})
+        "resolved", {"inNextRelease": True})
     issue.refresh_from_db()
-    assert issue.resolved_in_release.version == "2.0"
+    assert issue.resolved_in_release.version == "2.0" and issue.resolved_in_next_release
     assert call("put", f"issues/{issue.pk}/", {
         "status": "resolved", "statusDetails": {"inRelease": "9.9"}}).status_code == 400
     kinds = list(IssueActivity.objects.filter(issue=issue).values_list("kind", flat=True))

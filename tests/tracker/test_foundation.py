@@ -67,7 +67,7 @@ def test_create_token_prints_a_working_token(client, db):
 # shown inline in its bundle). Any other model must be.
 INTERNAL_MODELS = {
     "ProjectCounter", "IssueHourlyCount", "IssueMinuteCount", "IssueUserBucket", "CountedBatch",
-    "FileChunk", "SessionState", "ArtifactFile",
+    "FileChunk", "SessionState", "ArtifactFile", "IssueUserState",
 }
 
 

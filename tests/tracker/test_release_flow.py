@@ -109,7 +109,7 @@ def test_from_ci_to_suspect_commit_to_fixed(errata_server, client, user, project
     assert (issue.resolved_in_release.version, issue.resolved_in_next_release) == (
         "shop@1.1.0", False)
     page = client.get(f"/acme/issues/{issue.pk}/").content.decode()
-    assert "resolved in release shop@1.1.0" in page
+    assert re.search(r"resolved in release <a [^>]*>shop@1\.1\.0</a>", page)
     assert f"commit <code>{fix[:12]}</code> fixes it" in page
 
     # A server still running 1.0.0 keeps failing: that doesn't reopen the issue...

@@ -107,13 +107,14 @@ def as_id(raw: str) -> int | None:
 
 
 class RejectNulMiddleware:
-    """API requests whose path or query string holds a NUL are a 400, before any view."""
+    """API requests whose path or query string holds a NUL are a 400, before any view. Only
+    the REST API (`/api/0/`): the SDK-facing `/api/<project>/...` URLs keep what they get."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/") and (
+        if request.path.startswith("/api/0/") and (
             "\x00" in request.path or any("\x00" in k or "\x00" in v
                                           for k, values in request.GET.lists()
                                           for v in values)
