@@ -71,9 +71,11 @@ def test_keyboard_moves_opens_resolves_ignores_and_assigns(errata_server, page, 
     assert Issue.objects.get(title="Second").status == Issue.Status.IGNORED
 
     page.keyboard.press("j")
+    wait_until(lambda: len(marked(page)) == 1, 10)
+    chosen = marked(page)[0]  # the rows are swapped after the action: remember which
     page.keyboard.press("a")
     page.wait_for_selector("text=Assigned 1 issue.")
-    assert Issue.objects.get(title=marked(page)[0]).assignee == user
+    assert Issue.objects.get(title=chosen).assignee == user
     # Checked issues win over the marked one.
     page.locator("table.issues tbody tr", has_text="Fourth").locator(
         "input[name=issue]").check()

@@ -132,13 +132,14 @@ class Command(BaseCommand):
                 ), ins AS (
                   INSERT INTO {table} (project_id, short_id, type, title, culprit, level, platform,
                     status, substatus, handling, priority, first_seen, last_seen, times_seen,
-                    users_seen, first_release_id, last_release_id, data, search_text)
+                    users_seen, first_release_id, last_release_id, resolved_in_next_release,
+                    data, search_text)
                   SELECT project_id, rank / cardinality(%(projects)s) + 1, 'error', title,
                          culprit, level, 'python', status,
                          CASE status WHEN 'ignored' THEN 'ignored_forever'
                                      WHEN 'resolved' THEN '' ELSE 'ongoing' END,
                          handling, CASE WHEN level >= 40 THEN 75 ELSE 50 END, now(), now(), 0,
-                         0, release_id, release_id,
+                         0, release_id, release_id, false,
                          jsonb_build_object('title', title, 'culprit', culprit),
                          title || ' ' || culprit || ' handler_' || (rank %% 37) || ' checkout'
                   FROM src ORDER BY rank
